@@ -1,0 +1,183 @@
+/// llama2.c checkpoints (`model.bin`):
+/// - version 0 (legacy): a 7-int32 header (dim, hidden_dim, n_layers, n_heads, n_kv_heads,
+///   vocab_size, seq_len; a negative vocab_size means a separate classifier), then f32
+///   weights grouped by kind across layers, with RoPE tables that infer recomputes.
+/// - version 1: magic "ak42", version, the same 7 ints, a shared-classifier byte, padding
+///   to 256 bytes, then f32 weights (norms first).
+/// - version 2: as version 1 plus an int32 group size; norms in f32, then every matrix as
+///   int8 values followed by one f32 scale per group over the flattened matrix.
+enum Llama2CModelFile {
+    static let magic: UInt32 = 0x616B_3432  // "ak42"
+
+    struct Loaded {
+        let config: ModelConfig
+        let weights: ModelWeights
+        let version: Int
+    }
+
+    static func load(_ file: MappedFile) throws -> Loaded {
+        var reader = ByteReader(file)
+        let path = file.path
+        func invalid(_ problem: String) -> InferError { .invalidFile(path: path, problem: problem) }
+
+        let first = try reader.read(UInt32.self, "header")
+        var version = 0
+        if first == magic {
+            version = Int(try reader.read(Int32.self, "version"))
+            guard version == 1 || version == 2 else {
+                throw InferError.unsupported(path: path, what: "llama2.c checkpoint version \(version) (1 and 2 are known)")
+            }
+        } else {
+            reader = ByteReader(file)
+        }
+        var header: [Int] = []
+        for name in ["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"] {
+            header.append(Int(try reader.read(Int32.self, "header field \(name)")))
+        }
+        var shared = header[5] > 0
+        var groupSize = 0
+        if version >= 1 {
+            shared = try reader.read(UInt8.self, "shared-classifier flag") != 0
+            if version == 2 { groupSize = Int(try reader.read(Int32.self, "group size")) }
+        }
+        let config = ModelConfig(
+            architecture: "llama", dim: header[0], hiddenDim: header[1], layerCount: header[2],
+            headCount: header[3], kvHeadCount: header[4], headDim: header[3] > 0 ? header[0] / header[3] : 0,
+            vocabularySize: abs(header[5]), contextLength: header[6], rmsEpsilon: 1e-5, ropeTheta: 10000,
+            ropeDim: header[3] > 0 ? header[0] / header[3] : 0, ropeStyle: .normal)
+        guard config.dim > 0, config.headCount > 0, config.dim % config.headCount == 0 else {
+            throw invalid("not a llama2.c checkpoint (header: dim \(header[0]), n_heads \(header[3]))")
+        }
+        try config.validate(path: path)
+
+        let L = config.layerCount, dim = config.dim, hidden = config.hiddenDim
+        let vocab = config.vocabularySize, kvDim = config.kvDim
+        // (name, rows, cols) of every matrix, in file order.
+        var matrixShapes: [(String, Int, Int)] = [("tok_embeddings", vocab, dim)]
+        for (name, rows, cols) in [("wq", dim, dim), ("wk", kvDim, dim), ("wv", kvDim, dim), ("wo", dim, dim),
+                                   ("w1", hidden, dim), ("w2", dim, hidden), ("w3", hidden, dim)] {
+            for l in 0..<L { matrixShapes.append(("layers.\(l).\(name)", rows, cols)) }
+        }
+        if !shared { matrixShapes.append(("output", vocab, dim)) }
+        let normCount = 2 * L * dim + dim
+
+        var section = Sections(file: file)
+        let weights: ModelWeights
+        switch version {
+        case 0:
+            let ropeTableFloats = config.contextLength * config.headDim  // freq_cis_real + imag
+            let expected = 28 + 4 * (normCount + matrixShapes.reduce(0) { $0 + $1.1 * $1.2 } + ropeTableFloats)
+            try checkSize(file, expected: expected)
+            section.offset = 28
+            let embedding = section.f32Matrix(rows: vocab, cols: dim)
+            let attNorm = section.f32Vectors(count: L, length: dim)
+            let wq = section.f32Matrices(count: L, rows: dim, cols: dim)
+            let wk = section.f32Matrices(count: L, rows: kvDim, cols: dim)
+            let wv = section.f32Matrices(count: L, rows: kvDim, cols: dim)
+            let wo = section.f32Matrices(count: L, rows: dim, cols: dim)
+            let ffnNorm = section.f32Vectors(count: L, length: dim)
+            let w1 = section.f32Matrices(count: L, rows: hidden, cols: dim)
+            let w2 = section.f32Matrices(count: L, rows: dim, cols: hidden)
+            let w3 = section.f32Matrices(count: L, rows: hidden, cols: dim)
+            let finalNorm = section.f32Vectors(count: 1, length: dim)[0]
+            section.offset += 4 * ropeTableFloats
+            let output = shared ? embedding : section.f32Matrix(rows: vocab, cols: dim)
+            weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
+                               ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
+        case 1:
+            let expected = 256 + 4 * (normCount + matrixShapes.reduce(0) { $0 + $1.1 * $1.2 })
+            try checkSize(file, expected: expected)
+            section.offset = 256
+            let attNorm = section.f32Vectors(count: L, length: dim)
+            let ffnNorm = section.f32Vectors(count: L, length: dim)
+            let finalNorm = section.f32Vectors(count: 1, length: dim)[0]
+            let embedding = section.f32Matrix(rows: vocab, cols: dim)
+            let wq = section.f32Matrices(count: L, rows: dim, cols: dim)
+            let wk = section.f32Matrices(count: L, rows: kvDim, cols: dim)
+            let wv = section.f32Matrices(count: L, rows: kvDim, cols: dim)
+            let wo = section.f32Matrices(count: L, rows: dim, cols: dim)
+            let w1 = section.f32Matrices(count: L, rows: hidden, cols: dim)
+            let w2 = section.f32Matrices(count: L, rows: dim, cols: hidden)
+            let w3 = section.f32Matrices(count: L, rows: hidden, cols: dim)
+            let output = shared ? embedding : section.f32Matrix(rows: vocab, cols: dim)
+            weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
+                               ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
+        default:
+            // Multiples of 4 keep every f32 scale array 4-byte aligned in the mapping.
+            guard groupSize > 0, groupSize <= 1 << 16, groupSize % 4 == 0 else {
+                throw invalid("group size \(groupSize) is out of range")
+            }
+            for (name, rows, cols) in matrixShapes where (rows * cols) % groupSize != 0 {
+                throw invalid("\(name) has \(rows * cols) values, not a multiple of the group size \(groupSize)")
+            }
+            let quantBytes = matrixShapes.reduce(0) { $0 + $1.1 * $1.2 + 4 * ($1.1 * $1.2 / groupSize) }
+            try checkSize(file, expected: 256 + 4 * normCount + quantBytes)
+            section.offset = 256
+            let attNorm = section.f32Vectors(count: L, length: dim)
+            let ffnNorm = section.f32Vectors(count: L, length: dim)
+            let finalNorm = section.f32Vectors(count: 1, length: dim)[0]
+            func q8(_ count: Int, _ rows: Int, _ cols: Int) -> [WeightMatrix] {
+                (0..<count).map { _ in section.q8Matrix(rows: rows, cols: cols, groupSize: groupSize) }
+            }
+            let embedding = q8(1, vocab, dim)[0]
+            let wq = q8(L, dim, dim), wk = q8(L, kvDim, dim), wv = q8(L, kvDim, dim), wo = q8(L, dim, dim)
+            let w1 = q8(L, hidden, dim), w2 = q8(L, dim, hidden), w3 = q8(L, hidden, dim)
+            let output = shared ? embedding : q8(1, vocab, dim)[0]
+            weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
+                               ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
+        }
+        return Loaded(config: config, weights: weights, version: version)
+    }
+
+    private static func checkSize(_ file: MappedFile, expected: Int) throws {
+        if file.size < expected {
+            throw InferError.invalidFile(path: file.path, problem: "file is truncated: its header needs \(expected) bytes of weights but the file has \(file.size)")
+        }
+        if file.size > expected {
+            throw InferError.invalidFile(path: file.path, problem: "file has \(file.size) bytes but its header describes \(expected): the hyperparameters do not match the weights")
+        }
+    }
+
+    private static func assemble(embedding: WeightMatrix, attNorm: [[Float]], wq: [WeightMatrix], wk: [WeightMatrix],
+                                 wv: [WeightMatrix], wo: [WeightMatrix], ffnNorm: [[Float]], w1: [WeightMatrix],
+                                 w2: [WeightMatrix], w3: [WeightMatrix], finalNorm: [Float], output: WeightMatrix) -> ModelWeights {
+        let layers = (0..<wq.count).map { l in
+            LayerWeights(attentionNorm: attNorm[l], wq: wq[l], wk: wk[l], wv: wv[l], wo: wo[l],
+                         ffnNorm: ffnNorm[l], gate: w1[l], down: w2[l], up: w3[l])
+        }
+        return ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: finalNorm, output: output)
+    }
+
+    /// Walks the weight sections in file order. Sizes were checked against the file first.
+    private struct Sections {
+        let file: MappedFile
+        var offset = 0
+
+        mutating func f32Matrix(rows: Int, cols: Int) -> WeightMatrix {
+            let m = WeightMatrix(rows: rows, cols: cols, storage: .ggml(.f32, file.base + offset, rowBytes: 4 * cols))
+            offset += 4 * rows * cols
+            return m
+        }
+
+        mutating func f32Matrices(count: Int, rows: Int, cols: Int) -> [WeightMatrix] {
+            (0..<count).map { _ in f32Matrix(rows: rows, cols: cols) }
+        }
+
+        mutating func f32Vectors(count: Int, length: Int) -> [[Float]] {
+            (0..<count).map { _ in
+                let v = (0..<length).map { file.base.loadUnaligned(fromByteOffset: offset + 4 * $0, as: Float.self) }
+                offset += 4 * length
+                return v
+            }
+        }
+
+        mutating func q8Matrix(rows: Int, cols: Int, groupSize: Int) -> WeightMatrix {
+            let count = rows * cols
+            let values = (file.base + offset).assumingMemoryBound(to: Int8.self)
+            offset += count
+            let scales = (file.base + offset).assumingMemoryBound(to: Float.self)
+            offset += 4 * (count / groupSize)
+            return WeightMatrix(rows: rows, cols: cols, storage: .groupedQ8(values: values, scales: scales, groupSize: groupSize))
+        }
+    }
+}

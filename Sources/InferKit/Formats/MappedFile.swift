@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping of a whole file. Model weights are used in place from
+/// the mapping (zero-copy), so pages are read lazily by the kernel as they are touched
+/// and shared between every `Model` that maps the same file.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let base: UnsafeRawPointer
+    public let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw InferError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw InferError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw InferError.cannotOpen(path: path, reason: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard size > 0 else { throw InferError.invalidFile(path: path, problem: "file is empty") }
+        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
+              mapping != MAP_FAILED
+        else {
+            throw InferError.cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        self.base = UnsafeRawPointer(mapping)
+        self.size = size
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+    }
+
+    /// The bytes in `offset ..< offset + count`, or nil when they are not all in the file.
+    public func bytes(at offset: Int, count: Int) -> UnsafeRawBufferPointer? {
+        guard offset >= 0, count >= 0, offset <= size, count <= size - offset else { return nil }
+        return UnsafeRawBufferPointer(start: base + offset, count: count)
+    }
+
+    /// The file name without its directory, for error messages.
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
+}

@@ -1,0 +1,87 @@
+/// Which file format a model came from.
+public enum ModelFormat: Sendable, Equatable, CustomStringConvertible {
+    case gguf(version: Int)
+    case llama2c(version: Int)
+
+    public var description: String {
+        switch self {
+        case .gguf(let v): return "GGUF v\(v)"
+        case .llama2c(let v): return "llama2.c v\(v)"
+        }
+    }
+}
+
+/// A loaded model: hyperparameters, weights (memory-mapped, used in place) and
+/// tokenizer. Immutable after loading, so one `Model` can serve many sessions at once.
+public final class Model: Sendable {
+    public let path: String
+    public let format: ModelFormat
+    public let config: ModelConfig
+    public let tokenizer: any Tokenizer
+    /// GGUF metadata (empty for llama2.c files).
+    public let metadata: [String: GGUFValue]
+    /// The chat template the file carries (`tokenizer.chat_template`), if any.
+    public let chatTemplate: String?
+    /// Number of tensors in the file.
+    public let tensorCount: Int
+    let transformer: Transformer
+    private let file: MappedFile
+
+    /// Loads a GGUF or llama2.c model. A llama2.c checkpoint has no vocabulary of its
+    /// own and needs `tokenizerPath`; a GGUF uses its embedded vocabulary unless one is given.
+    public init(path: String, tokenizerPath: String? = nil) throws {
+        let file = try MappedFile(path: path)
+        let magic = file.bytes(at: 0, count: 4).map { $0.loadUnaligned(as: UInt32.self) }
+        var tokenizer: (any Tokenizer)? = try tokenizerPath.map { try TokenizerLoader.load(path: $0) }
+        let weights: ModelWeights
+        if magic == GGUFFile.magic {
+            let gguf = try GGUFFile(file: file)
+            config = try GGUFModelLoader.config(of: gguf)
+            weights = try GGUFModelLoader.weights(of: gguf, config: config)
+            format = .gguf(version: Int(gguf.version))
+            tensorCount = gguf.tensors.count
+            metadata = gguf.metadata
+            chatTemplate = gguf.string("tokenizer.chat_template")
+            if tokenizer == nil { tokenizer = try GGUFTokenizer.load(from: gguf) }
+        } else {
+            let loaded = try Llama2CModelFile.load(file)
+            config = loaded.config
+            weights = loaded.weights
+            format = .llama2c(version: loaded.version)
+            tensorCount = loaded.weights.matrices.count + 2 * config.layerCount + 1
+            metadata = [:]
+            chatTemplate = nil
+        }
+        guard let tokenizer else {
+            throw InferError.missingTokenizer(path: path, hint: "a llama2.c checkpoint has no vocabulary; pass its tokenizer.bin with --tokenizer (-z)")
+        }
+        guard tokenizer.vocabularySize >= config.vocabularySize else {
+            throw InferError.invalidArgument("\(tokenizerPath ?? path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(path) has a vocabulary of \(config.vocabularySize)")
+        }
+        self.path = path
+        self.file = file
+        self.tokenizer = tokenizer
+        self.transformer = Transformer(config: config, weights: weights)
+    }
+
+    /// Tokens that end generation: the tokenizer's EOS/EOT, and for llama2.c checkpoints
+    /// BOS as well (llama2.c treats BOS as the boundary between stories).
+    public var endOfGenerationTokens: Set<Int> {
+        var tokens = tokenizer.special.endOfGeneration
+        if case .llama2c = format, let bos = tokenizer.special.bos { tokens.insert(bos) }
+        return tokens
+    }
+
+    /// Bytes of weights in the file, by storage type name.
+    public var weightBytesByType: [(type: String, bytes: Int)] {
+        var totals: [String: Int] = [:]
+        var seen = Set<UnsafeRawPointer>()
+        for (_, matrix) in transformer.weights.matrices where seen.insert(matrix.dataStart).inserted {
+            totals[matrix.typeName, default: 0] += matrix.byteCount
+        }
+        return totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Size of the model file in bytes.
+    public var fileSize: Int { file.size }
+}

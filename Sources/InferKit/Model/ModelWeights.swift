@@ -1,0 +1,33 @@
+/// The weights of one transformer block. Matrices stay in the file's storage; the small
+/// normalization vectors are copied to f32.
+struct LayerWeights: @unchecked Sendable {
+    let attentionNorm: [Float]     // (dim)
+    let wq: WeightMatrix           // (n_heads * head_dim, dim)
+    let wk: WeightMatrix           // (n_kv_heads * head_dim, dim)
+    let wv: WeightMatrix           // (n_kv_heads * head_dim, dim)
+    let wo: WeightMatrix           // (dim, n_heads * head_dim)
+    let ffnNorm: [Float]           // (dim)
+    let gate: WeightMatrix         // (hidden_dim, dim)   w1
+    let down: WeightMatrix         // (dim, hidden_dim)   w2
+    let up: WeightMatrix           // (hidden_dim, dim)   w3
+}
+
+/// All weights of a Llama-family model.
+struct ModelWeights: @unchecked Sendable {
+    let tokenEmbedding: WeightMatrix   // (vocab, dim)
+    let layers: [LayerWeights]
+    let outputNorm: [Float]            // (dim)
+    let output: WeightMatrix           // (vocab, dim); the embedding itself when tied
+
+    /// Every matrix, for size accounting.
+    var matrices: [(String, WeightMatrix)] {
+        var all: [(String, WeightMatrix)] = [("token_embd", tokenEmbedding)]
+        for (i, layer) in layers.enumerated() {
+            all += [("blk.\(i).attn_q", layer.wq), ("blk.\(i).attn_k", layer.wk), ("blk.\(i).attn_v", layer.wv),
+                    ("blk.\(i).attn_output", layer.wo), ("blk.\(i).ffn_gate", layer.gate),
+                    ("blk.\(i).ffn_down", layer.down), ("blk.\(i).ffn_up", layer.up)]
+        }
+        all.append(("output", output))
+        return all
+    }
+}

@@ -1,0 +1,57 @@
+/// The mutable state of one sequence over a shared `Model`: its KV cache and the tokens
+/// it holds. Appending tokens only computes the new ones, so a conversation never
+/// reprocesses its history. Not thread-safe: use one session per task.
+public final class Session {
+    public let model: Model
+    /// Positions this session can hold.
+    public let contextLength: Int
+    /// Every token processed so far, in order.
+    public private(set) var tokens: [Int] = []
+    private let cache: KVCache
+    private let buffers: ForwardBuffers
+
+    /// - Parameter contextLength: positions to reserve; defaults to the model's trained
+    ///   context, at most 4096.
+    public init(model: Model, contextLength: Int? = nil) throws {
+        let length = contextLength ?? min(model.config.contextLength, 4096)
+        guard length > 0, length <= 1 << 20 else {
+            throw InferError.invalidArgument("context length \(length) is out of range (1...\(1 << 20))")
+        }
+        self.model = model
+        self.contextLength = length
+        cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
+        buffers = ForwardBuffers(config: model.config, context: length)
+    }
+
+    /// Positions still free.
+    public var remaining: Int { contextLength - tokens.count }
+
+    /// Processes `newTokens` after the ones already held; afterwards `logits` scores the
+    /// token that follows the last one.
+    public func append(_ newTokens: [Int]) throws {
+        guard newTokens.count <= remaining else {
+            throw InferError.contextFull(needed: tokens.count + newTokens.count, capacity: contextLength)
+        }
+        let vocabulary = model.config.vocabularySize
+        if let bad = newTokens.first(where: { $0 < 0 || $0 >= vocabulary }) {
+            throw InferError.invalidArgument("token id \(bad) is outside the vocabulary (0..<\(vocabulary))")
+        }
+        for token in newTokens {
+            model.transformer.forward(token: token, position: tokens.count, cache: cache, buffers: buffers)
+            tokens.append(token)
+        }
+    }
+
+    /// Next-token scores after the last appended token (valid until the next append).
+    public var logits: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: buffers.logits, count: model.config.vocabularySize)
+    }
+
+    /// Forgets every token after the first `count`, keeping their cached keys and values.
+    public func rewind(to count: Int) {
+        tokens.removeLast(max(0, tokens.count - max(0, count)))
+    }
+
+    /// Forgets everything.
+    public func reset() { tokens.removeAll() }
+}

@@ -1,0 +1,73 @@
+import CKernels
+
+/// A weight matrix used in place from the model file: `rows` output features, each a
+/// row of `cols` input features, in the storage type of the file.
+public struct WeightMatrix: @unchecked Sendable {
+    enum Storage {
+        /// GGUF layout: rows of whole blocks of `type`, `rowBytes` apart.
+        case ggml(GGMLType, UnsafeRawPointer, rowBytes: Int)
+        /// llama2.c v2: int8 values and f32 scales per group over the flattened matrix.
+        case groupedQ8(values: UnsafePointer<Int8>, scales: UnsafePointer<Float>, groupSize: Int)
+    }
+
+    public let rows: Int
+    public let cols: Int
+    let storage: Storage
+
+    init(rows: Int, cols: Int, storage: Storage) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// Storage type name for display.
+    public var typeName: String {
+        switch storage {
+        case .ggml(let type, _, _): return type.name
+        case .groupedQ8(_, _, let groupSize): return "Q8_0(g\(groupSize))"
+        }
+    }
+
+    /// y[r] = W[r] · x for the rows in `range`.
+    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        switch storage {
+        case .ggml(let type, let data, let rowBytes):
+            infer_matvec(infer_type(type.rawValue), data, rowBytes, x, y, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols))
+        case .groupedQ8(let values, let scales, let groupSize):
+            infer_matvec_q8_grouped(values, scales, Int32(groupSize), x, y, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols))
+        }
+    }
+
+    /// y = W x, y has `rows` elements.
+    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        multiply(x, into: y, rows: 0..<rows)
+    }
+
+    /// Row `r` as f32 (the embedding lookup).
+    func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .ggml(let type, let data, let rowBytes):
+            infer_dequantize_row(infer_type(type.rawValue), data + r * rowBytes, out, Int32(cols))
+        case .groupedQ8(let values, let scales, let groupSize):
+            infer_dequantize_q8_grouped(values, scales, Int32(groupSize), r * cols, out, Int32(cols))
+        }
+    }
+}
+
+extension WeightMatrix {
+    /// Where the matrix's data begins (tied matrices share it).
+    var dataStart: UnsafeRawPointer {
+        switch storage {
+        case .ggml(_, let data, _): return data
+        case .groupedQ8(let values, _, _): return UnsafeRawPointer(values)
+        }
+    }
+
+    /// Bytes the matrix occupies in the file.
+    public var byteCount: Int {
+        switch storage {
+        case .ggml(_, _, let rowBytes): return rows * rowBytes
+        case .groupedQ8(_, _, let groupSize): return rows * cols + 4 * (rows * cols / groupSize)
+        }
+    }
+}

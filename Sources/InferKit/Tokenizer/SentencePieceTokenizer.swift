@@ -1,0 +1,184 @@
+/// SentencePiece-style BPE (GGUF `tokenizer.ggml.model = llama`, llama2.c `tokenizer.bin`):
+/// the text is split into characters, then the adjacent pair whose concatenation is the
+/// highest-scoring vocabulary entry is merged, again and again (leftmost first on ties).
+/// Characters that never form a token fall back to `<0xNN>` byte tokens.
+public struct SentencePieceTokenizer: Tokenizer {
+    /// The word-boundary marker SentencePiece uses in place of spaces (U+2581).
+    static let spaceMarker: [UInt8] = [0xE2, 0x96, 0x81]
+
+    let pieces: [[UInt8]]
+    let scores: [Float]
+    let types: [TokenType]
+    let index: [[UInt8]: Int]
+    let byteTokens: [Int?]
+    let addSpacePrefix: Bool
+    public let special: SpecialTokens
+    public let addsBOSByDefault: Bool
+    public let addsEOSByDefault: Bool
+
+    public var vocabularySize: Int { pieces.count }
+    public var stripsLeadingSpace: Bool { addSpacePrefix }
+
+    /// - Parameter pieces: vocabulary entries as stored, with `▁` for spaces.
+    public init(pieces: [[UInt8]], scores: [Float], types: [TokenType], special: SpecialTokens,
+                addBOS: Bool = true, addEOS: Bool = false, addSpacePrefix: Bool = true) {
+        self.pieces = pieces
+        self.scores = scores
+        self.types = types
+        self.special = special
+        self.addsBOSByDefault = addBOS
+        self.addsEOSByDefault = addEOS
+        self.addSpacePrefix = addSpacePrefix
+        var index: [[UInt8]: Int] = [:]
+        index.reserveCapacity(pieces.count)
+        for (id, piece) in pieces.enumerated() where index[piece] == nil { index[piece] = id }
+        self.index = index
+        var byteTokens = [Int?](repeating: nil, count: 256)
+        for byte in 0..<256 {
+            let name = SentencePieceTokenizer.bytePiece(UInt8(byte))
+            byteTokens[byte] = index[name] ?? index[[UInt8(byte)]]
+        }
+        self.byteTokens = byteTokens
+    }
+
+    public func piece(of id: Int) -> String {
+        guard pieces.indices.contains(id) else { return "" }
+        return String(decoding: pieces[id], as: UTF8.self)
+    }
+
+    public func bytes(of id: Int) -> [UInt8] {
+        guard pieces.indices.contains(id) else { return [] }
+        switch types[id] {
+        case .control, .unknown, .unused: return []
+        case .byte:
+            if let byte = SentencePieceTokenizer.byteValue(pieces[id]) { return [byte] }
+            return pieces[id]
+        case .normal, .userDefined:
+            return SentencePieceTokenizer.replacingSpaceMarkers(pieces[id])
+        }
+    }
+
+    public func encode(_ text: String, options: EncodeOptions) -> [Int] {
+        var ids: [Int] = []
+        if options.addBOS ?? addsBOSByDefault, let bos = special.bos { ids.append(bos) }
+        if !text.isEmpty { ids += encodeText(text) }
+        if options.addEOS ?? addsEOSByDefault, let eos = special.eos { ids.append(eos) }
+        return ids
+    }
+
+    // MARK: the merge loop
+
+    private struct Symbol {
+        var start: Int
+        var length: Int
+        var prev: Int
+        var next: Int
+    }
+
+    private struct Bigram: Comparable {
+        let left: Int
+        let right: Int
+        let score: Float
+        let length: Int
+        // Max-heap order: higher score first, then the leftmost pair.
+        static func < (a: Bigram, b: Bigram) -> Bool {
+            a.score < b.score || (a.score == b.score && a.left > b.left)
+        }
+    }
+
+    private func encodeText(_ text: String) -> [Int] {
+        var bytes: [UInt8] = addSpacePrefix ? SentencePieceTokenizer.spaceMarker : []
+        for byte in text.utf8 {
+            if byte == 0x20 { bytes += SentencePieceTokenizer.spaceMarker } else { bytes.append(byte) }
+        }
+
+        var symbols: [Symbol] = []
+        var offset = 0
+        while offset < bytes.count {
+            let length = min(SentencePieceTokenizer.utf8Length(lead: bytes[offset]), bytes.count - offset)
+            symbols.append(Symbol(start: offset, length: length, prev: symbols.count - 1, next: symbols.count + 1))
+            offset += length
+        }
+        if !symbols.isEmpty { symbols[symbols.count - 1].next = -1 }
+
+        var queue = Heap<Bigram>()
+        func tryAddBigram(_ left: Int, _ right: Int) {
+            guard left >= 0, right >= 0 else { return }
+            let a = symbols[left], b = symbols[right]
+            let key = Array(bytes[a.start..<(b.start + b.length)])
+            guard let id = index[key] else { return }
+            queue.push(Bigram(left: left, right: right, score: scores[id], length: key.count))
+        }
+        for i in symbols.indices.dropFirst() { tryAddBigram(i - 1, i) }
+
+        while let bigram = queue.pop() {
+            let left = symbols[bigram.left], right = symbols[bigram.right]
+            // Skip pairs made stale by an earlier merge.
+            if left.length == 0 || right.length == 0 || left.length + right.length != bigram.length { continue }
+            symbols[bigram.left].length += right.length
+            symbols[bigram.right].length = 0
+            symbols[bigram.left].next = right.next
+            if right.next >= 0 { symbols[right.next].prev = bigram.left }
+            tryAddBigram(symbols[bigram.left].prev, bigram.left)
+            tryAddBigram(bigram.left, symbols[bigram.left].next)
+        }
+
+        var ids: [Int] = []
+        var i = symbols.isEmpty ? -1 : 0
+        while i != -1 {
+            let symbol = symbols[i]
+            let key = Array(bytes[symbol.start..<(symbol.start + symbol.length)])
+            if let id = index[key] {
+                ids.append(id)
+            } else {
+                for byte in key {
+                    if let id = byteTokens[Int(byte)] ?? special.unknown { ids.append(id) }
+                }
+            }
+            i = symbol.next
+        }
+        return ids
+    }
+
+    // MARK: helpers
+
+    static func utf8Length(lead: UInt8) -> Int {
+        switch lead {
+        case 0xF0...0xF7: return 4
+        case 0xE0...0xEF: return 3
+        case 0xC0...0xDF: return 2
+        default: return 1
+        }
+    }
+
+    /// `<0xNN>`, the name of a byte-fallback token.
+    static func bytePiece(_ byte: UInt8) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        return Array("<0x".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)], UInt8(ascii: ">")]
+    }
+
+    /// The byte of a `<0xNN>` piece.
+    static func byteValue(_ piece: [UInt8]) -> UInt8? {
+        guard piece.count == 6, piece[0] == UInt8(ascii: "<"), piece[1] == UInt8(ascii: "0"),
+              piece[2] == UInt8(ascii: "x"), piece[5] == UInt8(ascii: ">")
+        else { return nil }
+        return UInt8(String(decoding: piece[3...4], as: UTF8.self), radix: 16)
+    }
+
+    static func replacingSpaceMarkers(_ piece: [UInt8]) -> [UInt8] {
+        guard piece.count >= 3 else { return piece }
+        var out: [UInt8] = []
+        out.reserveCapacity(piece.count)
+        var i = 0
+        while i < piece.count {
+            if i + 2 < piece.count, piece[i] == 0xE2, piece[i + 1] == 0x96, piece[i + 2] == 0x81 {
+                out.append(0x20)
+                i += 3
+            } else {
+                out.append(piece[i])
+                i += 1
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+import InferKit
+
+@main
+struct Infer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run open-weight language models on this machine's CPU.",
+        subcommands: [Generate.self, Info.self])
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import InferKit
+
+/// Writing to the terminal: streamed text goes to stdout unbuffered, diagnostics to stderr.
+enum Terminal {
+    static func write(_ text: String) {
+        writeAll(STDOUT_FILENO, text)
+    }
+
+    static func note(_ text: String) {
+        writeAll(STDERR_FILENO, text + "\n")
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }  // a closed pipe: nothing more can be shown
+            offset += n
+        }
+    }
+
+    /// Runs `body`; an InferKit error becomes one line on stderr and exit status 1.
+    static func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as InferError {
+            note("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
