@@ -1,13 +1,14 @@
 import Foundation
+import Testing
 
 /// The project's shared test data (`INFER_SHARED`, default `../shared` beside the
 /// repository). Tests that need it are disabled with a message where it is absent.
 enum SharedData {
     static let root: String = {
         if let path = ProcessInfo.processInfo.environment["INFER_SHARED"], !path.isEmpty { return path }
-        // Tests/InferKitTests/SharedData.swift → repository root → ../shared
+        // Tests/InferKitTests/Support/SharedData.swift → repository root → ../shared
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return repository.deletingLastPathComponent().appendingPathComponent("shared").path
     }()
 
@@ -19,5 +20,3 @@ enum SharedData {
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 }
-
-import Testing
