@@ -117,7 +117,7 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let offset = try reader.read(UInt64.self, "data offset of tensor '\(name)'")
             guard offset <= UInt64(file.size) else {
-                throw invalid("tensor '\(name)' data offset \(offset) is past the end of the file (\(file.size) bytes)")
+                throw invalid("tensor '\(name)' data offset \(offset) is past the end of the file (\(file.size) bytes): the file is truncated or corrupt")
             }
             guard Int(offset) % alignment == 0 else {
                 throw invalid("tensor '\(name)' data offset \(offset) is not a multiple of the alignment \(alignment)")

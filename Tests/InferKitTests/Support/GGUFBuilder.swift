@@ -11,7 +11,7 @@ struct GGUFBuilder {
     mutating func add(_ key: String, _ value: GGUFValue) { metadata.append((key, value)) }
 
     mutating func addTensor(_ name: String, shape: [Int], floats: [Float]) {
-        tensors.append((name, shape, .f32, floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        tensors.append((name, shape, .f32, floats.withUnsafeBytes { Array($0) }))  // little-endian hosts only
     }
 
     mutating func addTensor(_ name: String, shape: [Int], type: GGMLType, bytes: [UInt8]) {
