@@ -15,22 +15,13 @@ struct Generate: ParsableCommand {
     @Option(name: [.short, .long], help: "Prompt text; without it generation starts from BOS.")
     var prompt: String = ""
 
-    @Option(name: [.customShort("n"), .long], help: "Maximum number of tokens to generate.")
-    var maxTokens: Int = 256
-
-    @Option(name: [.short, .long], help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0.8
-
-    @Option(name: [.short, .long], help: "Random seed (default: time-based).")
-    var seed: UInt64?
-
     @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
     var ctx: Int?
 
-    func validate() throws {
-        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be at least 0") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be at least 0") }
-    }
+    @Flag(help: "Print one JSON object (text, token counts, timings) instead of streaming.")
+    var json = false
+
+    @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
         try Terminal.reportingErrors {
@@ -42,14 +33,54 @@ struct Generate: ParsableCommand {
             guard tokens.count < session.contextLength else {
                 throw InferError.contextFull(needed: tokens.count, capacity: session.contextLength)
             }
-            let seed = self.seed ?? UInt64.random(in: 0...UInt64.max)
-            var generator = TextGenerator(session: session, sampler: Sampler(temperature: temperature, seed: seed))
-            Terminal.write(prompt)
-            let (_, stats) = try generator.generate(prompt: tokens, maxTokens: maxTokens) { Terminal.write($0) }
-            Terminal.write("\n")
-            Terminal.note(String(format: "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s",
-                                 stats.promptTokens, stats.promptTokensPerSecond,
-                                 stats.generatedTokens, stats.generationTokensPerSecond))
+            var generator = try Generator(session: session, prompt: tokens,
+                                          parameters: sampling.parameters(defaultMaxTokens: 256))
+            if !json { Terminal.write(prompt) }
+            var text = ""
+            while let event = try generator.next() {
+                switch event {
+                case .text(let piece, _):
+                    if json { text += piece } else { Terminal.write(piece) }
+                case .finished(let reason, let stats):
+                    if json {
+                        Terminal.write(try GenerateReport(text: text, reason: reason, stats: stats).json() + "\n")
+                    } else {
+                        Terminal.write("\n")
+                        Terminal.note(String(format: "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s",
+                                             stats.promptTokens, stats.promptTokensPerSecond,
+                                             stats.generatedTokens, stats.generationTokensPerSecond))
+                    }
+                }
+            }
         }
+    }
+}
+
+/// `infer generate --json` output.
+struct GenerateReport: Encodable {
+    let text: String
+    let finish_reason: String
+    let prompt_tokens: Int
+    let generated_tokens: Int
+    let prompt_seconds: Double
+    let generation_seconds: Double
+    let prompt_tokens_per_second: Double
+    let generation_tokens_per_second: Double
+
+    init(text: String, reason: FinishReason, stats: GenerationStats) {
+        self.text = text
+        finish_reason = reason.rawValue
+        prompt_tokens = stats.promptTokens
+        generated_tokens = stats.generatedTokens
+        prompt_seconds = stats.promptSeconds
+        generation_seconds = stats.generationSeconds
+        prompt_tokens_per_second = stats.promptTokensPerSecond
+        generation_tokens_per_second = stats.generationTokensPerSecond
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

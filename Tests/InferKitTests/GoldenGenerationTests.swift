@@ -24,9 +24,13 @@ struct GoldenGenerationTests {
         let session = try Session(model: model)
         var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(addBOS: true))
         if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
-        var generator = TextGenerator(session: session, sampler: Sampler(temperature: 0, seed: 0))
+        var parameters = GenerateParameters.greedy
+        parameters.maxTokens = maxTokens
+        var generator = try Generator(session: session, prompt: tokens, parameters: parameters)
         var text = prompt
-        _ = try generator.generate(prompt: tokens, maxTokens: maxTokens) { text += $0 }
+        while let event = try generator.next() {
+            if case .text(let piece, _) = event { text += piece }
+        }
         return text
     }
 

@@ -1,7 +1,8 @@
 /// The mutable state of one sequence over a shared `Model`: its KV cache and the tokens
 /// it holds. Appending tokens only computes the new ones, so a conversation never
-/// reprocesses its history. Not thread-safe: use one session per task.
-public final class Session {
+/// reprocesses its history. Use a session from one task at a time (it is Sendable so that
+/// it can move to the task that generates).
+public final class Session: @unchecked Sendable {
     public let model: Model
     /// Positions this session can hold.
     public let contextLength: Int
@@ -45,6 +46,18 @@ public final class Session {
     /// Next-token scores after the last appended token (valid until the next append).
     public var logits: UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: buffers.logits, count: model.config.vocabularySize)
+    }
+
+    /// Keeps the longest common prefix of the held tokens and `prompt` (so it is not
+    /// computed again) and forgets the rest. At least the last prompt token is left to
+    /// compute, since the logits must come from it. Returns the number of tokens kept.
+    @discardableResult
+    public func reuse(prefixOf prompt: [Int]) -> Int {
+        var common = 0
+        let limit = min(tokens.count, prompt.count - 1)
+        while common < limit && tokens[common] == prompt[common] { common += 1 }
+        rewind(to: common)
+        return common
     }
 
     /// Forgets every token after the first `count`, keeping their cached keys and values.
