@@ -60,9 +60,7 @@ struct GenerateCommandTests {
 @Suite(.enabled(if: InferBinary.sharedAvailable, "shared test data not found: set INFER_SHARED (default ../shared)"))
 struct BadInputTests {
     static func scratch(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("infer-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(name).path
+        let path = InferBinary.scratchDirectory.appendingPathComponent(UUID().uuidString + "-" + name).path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }

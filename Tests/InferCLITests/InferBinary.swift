@@ -30,6 +30,14 @@ enum InferBinary {
 
     static func shared(_ relative: String) -> String { sharedRoot + "/" + relative }
 
+    /// A directory for files the tests write, removed when the test process exits.
+    static let scratchDirectory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("infer-cli-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: InferBinary.scratchDirectory) }
+        return url
+    }()
+
     /// Runs `infer arguments...` with `stdin` as its input; kills it after `timeout` seconds.
     static func run(_ arguments: [String], stdin: String = "", timeout: Double = 120) throws -> Result {
         let process = Process()

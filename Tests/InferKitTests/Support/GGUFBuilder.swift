@@ -102,12 +102,17 @@ struct GGUFBuilder {
     }
 }
 
+/// Files written by tests, in one directory per test process that is removed at exit.
 enum TemporaryFile {
+    static let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("infer-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: TemporaryFile.directory) }
+        return url
+    }()
+
     static func write(_ bytes: [UInt8], name: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("infer-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent(name)
+        let url = directory.appendingPathComponent(UUID().uuidString + "-" + name)
         try Data(bytes).write(to: url)
         return url.path
     }
