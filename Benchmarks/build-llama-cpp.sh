@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds llama.cpp (the peer infer is measured against) from the source distribution of the
 # PyPI package llama-cpp-python, CPU only, into Benchmarks/llama.cpp/ (ignored by git).
-# Produces llama-bench, llama-perplexity and llama-cli in Benchmarks/llama.cpp/build/bin.
+# Produces llama-bench and llama-perplexity in Benchmarks/llama.cpp/build/bin.
 # Needs: pip, cmake (apt-get install -y cmake), a C++ compiler. About 5 minutes on 2 cores.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,8 +14,9 @@ if [ ! -d src ]; then
     # dependencies from source to read its metadata).
     python3 - "$version" <<'PY'
 import json, sys, urllib.parse, urllib.request
-api = f"https://pypi.org/pypi/llama-cpp-python/{sys.argv[1]}/json"
-sdist = next(u["url"] for u in json.load(urllib.request.urlopen(api))["urls"] if u["packagetype"] == "sdist")
+api = "https://pypi.org/pypi/llama-cpp-python/json"
+files = json.load(urllib.request.urlopen(api))["releases"][sys.argv[1]]
+sdist = next(f["url"] for f in files if f["packagetype"] == "sdist")
 urllib.request.urlretrieve(urllib.parse.urljoin(api, sdist), "llama-cpp-python.tar.gz")
 PY
     mkdir -p src
@@ -24,5 +25,5 @@ fi
 command -v cmake >/dev/null || { echo "cmake is needed: apt-get install -y cmake" >&2; exit 1; }
 cmake -S src/vendor/llama.cpp -B build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
     -DLLAMA_CURL=OFF -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-cmake --build build -j "$(nproc)" --target llama-bench llama-perplexity llama-cli
+cmake --build build -j "$(nproc)" --target llama-bench llama-perplexity
 echo "built: $work/build/bin"
