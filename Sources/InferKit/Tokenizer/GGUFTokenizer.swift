@@ -1,4 +1,6 @@
-/// Builds the tokenizer a GGUF file carries in its `tokenizer.ggml.*` metadata.
+/// Builds the tokenizer a GGUF file carries in its `tokenizer.ggml.*` metadata, reading it the
+/// way llama.cpp does (src/llama-vocab.cpp): `llama` is SentencePiece BPE, `gpt2` byte-level
+/// BPE with the pre-tokenizer named by `tokenizer.ggml.pre`, `bert` WordPiece.
 enum GGUFTokenizer {
     static func load(from gguf: GGUFFile) throws -> any Tokenizer {
         let path = gguf.file.path
@@ -8,20 +10,22 @@ enum GGUFTokenizer {
         guard let tokenValues = gguf.array("tokenizer.ggml.tokens") else {
             throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.tokens is missing")
         }
-        let pieces: [[UInt8]] = try tokenValues.enumerated().map { id, value in
+        let strings: [String] = try tokenValues.enumerated().map { id, value in
             guard let s = value.string else {
                 throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.tokens[\(id)] is not a string")
             }
-            return Array(s.utf8)
+            return s
         }
+        let pieces = strings.map { Array($0.utf8) }
         let count = pieces.count
+        guard count > 0 else { throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.tokens is empty") }
         let scores: [Float] = try gguf.array("tokenizer.ggml.scores").map { values in
             guard values.count == count else {
                 throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.scores has \(values.count) entries for \(count) tokens")
             }
             return values.map { Float($0.double ?? 0) }
         } ?? [Float](repeating: 0, count: count)
-        let types: [TokenType] = try gguf.array("tokenizer.ggml.token_type").map { values in
+        var types: [TokenType] = try gguf.array("tokenizer.ggml.token_type").map { values in
             guard values.count == count else {
                 throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.token_type has \(values.count) entries for \(count) tokens")
             }
@@ -37,20 +41,66 @@ enum GGUFTokenizer {
             }
             return value
         }
-        let special = SpecialTokens(
+        var special = SpecialTokens(
             bos: try tokenID("bos_token_id"), eos: try tokenID("eos_token_id"),
             eot: try tokenID("eot_token_id"), unknown: try tokenID("unknown_token_id"),
             padding: try tokenID("padding_token_id"))
+        if special.eot == nil {
+            special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap { text in strings.firstIndex(of: text) }.first
+        }
+        // End-of-turn tokens stay plain text unless special tokens are parsed, even where a
+        // converter typed them user-defined (llama.cpp makes them control tokens too).
+        for (id, text) in strings.enumerated() where types[id] == .userDefined
+            && (SpecialTokens.endOfTurnTexts.contains(text) || text == "</s>") {
+            types[id] = .control
+        }
+        let specialTokens = splitTokens(pieces: pieces, types: types, gguf: gguf)
+        let addBOS = gguf.bool("tokenizer.ggml.add_bos_token")
+        let addEOS = gguf.bool("tokenizer.ggml.add_eos_token") ?? false
 
         switch model {
         case "llama":
             return SentencePieceTokenizer(
                 pieces: pieces, scores: scores, types: types, special: special,
-                addBOS: gguf.bool("tokenizer.ggml.add_bos_token") ?? true,
-                addEOS: gguf.bool("tokenizer.ggml.add_eos_token") ?? false,
-                addSpacePrefix: gguf.bool("tokenizer.ggml.add_space_prefix") ?? true)
+                addBOS: addBOS ?? true, addEOS: addEOS,
+                addSpacePrefix: gguf.bool("tokenizer.ggml.add_space_prefix") ?? true,
+                specialTokens: specialTokens)
+        case "gpt2":
+            let preName = gguf.string("tokenizer.ggml.pre") ?? ""
+            guard let pre = GGUFPreTokenizer.named(preName) else {
+                throw InferError.unsupported(path: path, what: "pre-tokenizer '\(preName)' (tokenizer.ggml.pre)")
+            }
+            guard let mergeValues = gguf.array("tokenizer.ggml.merges") else {
+                throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges is missing (a gpt2 vocabulary needs its BPE merges)")
+            }
+            let merges: [(Substring, Substring)] = try mergeValues.enumerated().map { rank, value in
+                // "left right"; the first character is never the separator (llama.cpp splits
+                // at the first space after it).
+                guard let scalars = value.string?.unicodeScalars, !scalars.isEmpty,
+                      let space = scalars.dropFirst().firstIndex(of: " ")
+                else {
+                    throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges[\(rank)] is not two tokens separated by a space")
+                }
+                return (Substring(scalars[..<space]), Substring(scalars[scalars.index(after: space)...]))
+            }
+            return try ByteLevelBPETokenizer(
+                pieces: strings, types: types, merges: merges, preTokenizer: pre.preTokenizer,
+                specialTokens: specialTokens, special: special,
+                addBOS: addBOS ?? pre.addsBOS, addEOS: addEOS, ignoresMerges: pre.ignoresMerges, path: path)
         default:
             throw InferError.unsupported(path: path, what: "tokenizer model '\(model)'")
         }
+    }
+
+    /// The vocabulary's special tokens, with the one per-model rule llama.cpp applies that a
+    /// GGUF cannot state: Phi-3's chat tokens swallow the whitespace that follows them.
+    private static func splitTokens(pieces: [[UInt8]], types: [TokenType], gguf: GGUFFile) -> [SpecialTokenSplitter.Token] {
+        var tokens = SpecialTokenSplitter.Token.all(in: pieces, types: types)
+        let name = gguf.string("general.name")?.lowercased() ?? ""
+        if name.contains("phi-3") || name.contains("phi3") {
+            let keep: Set<[UInt8]> = [Array("<unk>".utf8), Array("<s>".utf8), Array("<|endoftext|>".utf8)]
+            for i in tokens.indices where !keep.contains(tokens[i].text) { tokens[i].stripsRight = true }
+        }
+        return tokens
     }
 }

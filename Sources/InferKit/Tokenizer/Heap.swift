@@ -4,6 +4,11 @@ struct Heap<Element: Comparable> {
 
     var isEmpty: Bool { items.isEmpty }
 
+    /// Empties the heap and keeps its storage, for reuse in a loop.
+    mutating func removeAll() {
+        items.removeAll(keepingCapacity: true)
+    }
+
     mutating func push(_ element: Element) {
         items.append(element)
         var child = items.count - 1

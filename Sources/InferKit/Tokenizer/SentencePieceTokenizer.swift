@@ -1,7 +1,9 @@
 /// SentencePiece-style BPE (GGUF `tokenizer.ggml.model = llama`, llama2.c `tokenizer.bin`):
 /// the text is split into characters, then the adjacent pair whose concatenation is the
 /// highest-scoring vocabulary entry is merged, again and again (leftmost first on ties).
-/// Characters that never form a token fall back to `<0xNN>` byte tokens.
+/// Characters that never form a token fall back to `<0xNN>` byte tokens (or, in a vocabulary
+/// without them, the unknown token). Control and user-defined tokens are split out of the text
+/// first; every stretch of text after one gets the dummy space prefix again, as in llama.cpp.
 public struct SentencePieceTokenizer: Tokenizer {
     /// The word-boundary marker SentencePiece uses in place of spaces (U+2581).
     static let spaceMarker: [UInt8] = [0xE2, 0x96, 0x81]
@@ -12,6 +14,7 @@ public struct SentencePieceTokenizer: Tokenizer {
     let index: [[UInt8]: Int]
     let byteTokens: [Int?]
     let addSpacePrefix: Bool
+    let splitter: SpecialTokenSplitter
     public let special: SpecialTokens
     public let addsBOSByDefault: Bool
     public let addsEOSByDefault: Bool
@@ -19,9 +22,19 @@ public struct SentencePieceTokenizer: Tokenizer {
     public var vocabularySize: Int { pieces.count }
     public var stripsLeadingSpace: Bool { addSpacePrefix }
 
-    /// - Parameter pieces: vocabulary entries as stored, with `▁` for spaces.
+    /// - Parameters:
+    ///   - pieces: vocabulary entries as stored, with `▁` for spaces.
+    ///   - specialTokens: the tokens to find in text; nil takes every control, user-defined
+    ///     and unknown token of `types`.
     public init(pieces: [[UInt8]], scores: [Float], types: [TokenType], special: SpecialTokens,
                 addBOS: Bool = true, addEOS: Bool = false, addSpacePrefix: Bool = true) {
+        self.init(pieces: pieces, scores: scores, types: types, special: special, addBOS: addBOS, addEOS: addEOS,
+                  addSpacePrefix: addSpacePrefix, specialTokens: nil)
+    }
+
+    init(pieces: [[UInt8]], scores: [Float], types: [TokenType], special: SpecialTokens,
+         addBOS: Bool, addEOS: Bool, addSpacePrefix: Bool, specialTokens: [SpecialTokenSplitter.Token]?) {
+        self.splitter = SpecialTokenSplitter(specialTokens ?? SpecialTokenSplitter.Token.all(in: pieces, types: types))
         self.pieces = pieces
         self.scores = scores
         self.types = types
@@ -59,11 +72,22 @@ public struct SentencePieceTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, options: EncodeOptions) -> [Int] {
+        var text = text
         var ids: [Int] = []
-        if options.addBOS ?? addsBOSByDefault, let bos = special.bos { ids.append(bos) }
-        if !text.isEmpty { ids += encodeText(text) }
-        if options.addEOS ?? addsEOSByDefault, let eos = special.eos { ids.append(eos) }
-        return ids
+        text.withUTF8 { utf8 in
+            var afterSpecial = true
+            for fragment in splitter.split(utf8, parseSpecial: options.parseSpecial) {
+                switch fragment {
+                case .token(let id):
+                    ids.append(id)
+                    afterSpecial = true
+                case .text(let range):
+                    encodeText(UnsafeBufferPointer(rebasing: utf8[range]), spacePrefix: addSpacePrefix && afterSpecial, into: &ids)
+                    afterSpecial = false
+                }
+            }
+        }
+        return special.wrap(ids, addBOS: options.addBOS ?? addsBOSByDefault, addEOS: options.addEOS ?? addsEOSByDefault)
     }
 
     // MARK: the merge loop
@@ -86,9 +110,9 @@ public struct SentencePieceTokenizer: Tokenizer {
         }
     }
 
-    private func encodeText(_ text: String) -> [Int] {
-        var bytes: [UInt8] = addSpacePrefix ? SentencePieceTokenizer.spaceMarker : []
-        for byte in text.utf8 {
+    private func encodeText(_ text: UnsafeBufferPointer<UInt8>, spacePrefix: Bool, into ids: inout [Int]) {
+        var bytes: [UInt8] = spacePrefix ? SentencePieceTokenizer.spaceMarker : []
+        for byte in text {
             if byte == 0x20 { bytes += SentencePieceTokenizer.spaceMarker } else { bytes.append(byte) }
         }
 
@@ -123,21 +147,20 @@ public struct SentencePieceTokenizer: Tokenizer {
             tryAddBigram(bigram.left, symbols[bigram.left].next)
         }
 
-        var ids: [Int] = []
         var i = symbols.isEmpty ? -1 : 0
         while i != -1 {
             let symbol = symbols[i]
             let key = Array(bytes[symbol.start..<(symbol.start + symbol.length)])
             if let id = index[key] {
                 ids.append(id)
-            } else {
-                for byte in key {
-                    if let id = byteTokens[Int(byte)] ?? special.unknown { ids.append(id) }
-                }
+            } else if key.allSatisfy({ byteTokens[Int($0)] != nil }) {
+                // Merged symbols are always tokens: what is left is one character.
+                for byte in key { ids.append(byteTokens[Int(byte)]!) }
+            } else if let unknown = special.unknown {
+                ids.append(unknown)
             }
             i = symbol.next
         }
-        return ids
     }
 
     // MARK: helpers

@@ -22,18 +22,40 @@ public struct SpecialTokens: Sendable, Equatable {
 
     /// Tokens that end generation.
     public var endOfGeneration: Set<Int> { Set([eos, eot].compactMap { $0 }) }
+
+    /// Texts of end-of-turn tokens, most specific first: models whose files do not name their
+    /// EOT token use one of these (the list llama.cpp recognizes).
+    static let endOfTurnTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                 "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>"]
+
+    /// `ids` with BOS in front and EOS behind, as asked. A BOS (or EOS) the text already
+    /// begins (ends) with is not added a second time.
+    func wrap(_ ids: [Int], addBOS: Bool, addEOS: Bool) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(ids.count + 2)
+        if addBOS, let bos, ids.first != bos { result.append(bos) }
+        result += ids
+        if addEOS, let eos, ids.last != eos { result.append(eos) }
+        return result
+    }
 }
 
 /// How text becomes token ids.
 public struct EncodeOptions: Sendable {
-    /// Prepend BOS; nil follows the model's own flag.
+    /// Prepend BOS; nil follows the model's own flag. Text that already starts with BOS
+    /// (parsed from `parseSpecial` text) does not get a second one.
     public var addBOS: Bool?
     /// Append EOS; nil follows the model's own flag.
     public var addEOS: Bool?
+    /// Turn the text of control tokens (`<|im_start|>`, `<s>`) into their ids, as a rendered
+    /// chat template needs. Off by default, so that user text is always plain text. Added
+    /// tokens that are not special (user-defined tokens) are matched either way.
+    public var parseSpecial: Bool
 
-    public init(addBOS: Bool? = nil, addEOS: Bool? = nil) {
+    public init(addBOS: Bool? = nil, addEOS: Bool? = nil, parseSpecial: Bool = false) {
         self.addBOS = addBOS
         self.addEOS = addEOS
+        self.parseSpecial = parseSpecial
     }
 }
 

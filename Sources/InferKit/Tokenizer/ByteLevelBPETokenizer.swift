@@ -1,0 +1,139 @@
+/// Byte-level BPE (GPT-2, Llama 3, Qwen, DeepSeek, Falcon, StarCoder, MPT, ...; GGUF
+/// `tokenizer.ggml.model = gpt2` and `tokenizer.json` BPE models): special tokens are split
+/// out, a pre-tokenizer cuts the text into words, each word's UTF-8 bytes start as one token
+/// each (named by GPT-2's byte-to-character mapping), and adjacent tokens merge by rank.
+/// No text is unknown: every byte has a token.
+public struct ByteLevelBPETokenizer: Tokenizer {
+    /// Vocabulary entries as stored (`Ġthe`, `<|endoftext|>`).
+    let pieces: [String]
+    let types: [TokenType]
+    /// Stored UTF-8 → id, byte-exact.
+    let index: [[UInt8]: Int32]
+    /// The token of each single byte (-1 when the vocabulary lacks it).
+    let byteTokens: [Int32]
+    let merges: BPEMerges
+    let preTokenizer: PreTokenizer
+    let normalizer: Normalizer?
+    let splitter: SpecialTokenSplitter
+    /// Look each word up whole before merging (Llama 3's `ignore_merges`).
+    let ignoresMerges: Bool
+    /// Prefix every text fragment with a space (`ByteLevel` `add_prefix_space`).
+    let addsPrefixSpace: Bool
+    public let special: SpecialTokens
+    public let addsBOSByDefault: Bool
+    public let addsEOSByDefault: Bool
+
+    public var vocabularySize: Int { pieces.count }
+    public var stripsLeadingSpace: Bool { false }
+
+    /// - Parameters:
+    ///   - merges: token pairs in rank order, as stored (`("Ġ", "t")`).
+    ///   - specialTokens: the control and user-defined tokens to find in text.
+    ///   - path: the file, for error messages.
+    init(pieces: [String], types: [TokenType], merges: [(Substring, Substring)], preTokenizer: PreTokenizer,
+         normalizer: Normalizer? = nil, specialTokens: [SpecialTokenSplitter.Token], special: SpecialTokens,
+         addBOS: Bool, addEOS: Bool, ignoresMerges: Bool = false, addsPrefixSpace: Bool = false,
+         path: String) throws {
+        var index: [[UInt8]: Int32] = [:]
+        index.reserveCapacity(pieces.count)
+        for (id, piece) in pieces.enumerated() where index[Array(piece.utf8)] == nil {
+            index[Array(piece.utf8)] = Int32(id)
+        }
+        var pairs: [(left: Int32, right: Int32, merged: Int32)] = []
+        pairs.reserveCapacity(merges.count)
+        for (rank, (left, right)) in merges.enumerated() {
+            let l = Array(left.utf8), r = Array(right.utf8)
+            guard let leftID = index[l], let rightID = index[r], let merged = index[l + r] else {
+                let missing = index[l] == nil ? String(left) : index[r] == nil ? String(right) : String(left + right)
+                throw InferError.invalidFile(path: path, problem: "merge #\(rank) '\(left) \(right)' uses '\(missing)', which is not in the vocabulary")
+            }
+            pairs.append((leftID, rightID, merged))
+        }
+        self.pieces = pieces
+        self.types = types
+        self.index = index
+        self.byteTokens = ByteLevel.utf8OfByte.map { index[$0] ?? -1 }
+        self.merges = BPEMerges(pairs)
+        self.preTokenizer = preTokenizer
+        self.normalizer = normalizer
+        self.splitter = SpecialTokenSplitter(specialTokens)
+        self.special = special
+        self.addsBOSByDefault = addBOS
+        self.addsEOSByDefault = addEOS
+        self.ignoresMerges = ignoresMerges
+        self.addsPrefixSpace = addsPrefixSpace
+    }
+
+    public func piece(of id: Int) -> String {
+        pieces.indices.contains(id) ? pieces[id] : ""
+    }
+
+    public func bytes(of id: Int) -> [UInt8] {
+        guard pieces.indices.contains(id) else { return [] }
+        switch types[id] {
+        case .control, .unknown, .unused: return []
+        case .userDefined: return Array(pieces[id].utf8)
+        case .byte: return SentencePieceTokenizer.byteValue(Array(pieces[id].utf8)).map { [$0] } ?? Array(pieces[id].utf8)
+        case .normal: return ByteLevel.decode(pieces[id]) ?? Array(pieces[id].utf8)
+        }
+    }
+
+    public func encode(_ text: String, options: EncodeOptions) -> [Int] {
+        var text = text
+        var ids: [Int] = []
+        text.withUTF8 { utf8 in
+            var workspace = Workspace()
+            for fragment in splitter.split(utf8, parseSpecial: options.parseSpecial) {
+                switch fragment {
+                case .token(let id): ids.append(id)
+                case .text(let range): encodeFragment(UnsafeBufferPointer(rebasing: utf8[range]), into: &ids, &workspace)
+                }
+            }
+        }
+        return special.wrap(ids, addBOS: options.addBOS ?? addsBOSByDefault, addEOS: options.addEOS ?? addsEOSByDefault)
+    }
+
+    // MARK: encoding
+
+    /// Buffers reused across the words of one `encode` call.
+    private struct Workspace {
+        var symbols: [Int32] = []
+        var key: [UInt8] = []
+        var merges = BPEMerges.Workspace()
+    }
+
+    private func encodeFragment(_ utf8: UnsafeBufferPointer<UInt8>, into ids: inout [Int], _ w: inout Workspace) {
+        if normalizer != nil || (addsPrefixSpace && utf8.first != 0x20) {
+            var bytes = normalizer?.apply(utf8) ?? Array(utf8)
+            if addsPrefixSpace && bytes.first != 0x20 { bytes.insert(0x20, at: 0) }
+            bytes.withUnsafeBufferPointer { encodeWords($0, into: &ids, &w) }
+        } else {
+            encodeWords(utf8, into: &ids, &w)
+        }
+    }
+
+    private func encodeWords(_ utf8: UnsafeBufferPointer<UInt8>, into ids: inout [Int], _ w: inout Workspace) {
+        let text = ScalarText(utf8: utf8)
+        var start = 0
+        for end in preTokenizer.split(text) {
+            let word = UnsafeBufferPointer(rebasing: utf8[text.offsets[start]..<text.offsets[end]])
+            encodeWord(word, into: &ids, &w)
+            start = end
+        }
+    }
+
+    private func encodeWord(_ word: UnsafeBufferPointer<UInt8>, into ids: inout [Int], _ w: inout Workspace) {
+        if ignoresMerges {
+            w.key.removeAll(keepingCapacity: true)
+            ByteLevel.encode(word, into: &w.key)
+            if let id = index[w.key] {
+                ids.append(Int(id))
+                return
+            }
+        }
+        w.symbols.removeAll(keepingCapacity: true)
+        for byte in word where byteTokens[Int(byte)] >= 0 { w.symbols.append(byteTokens[Int(byte)]) }
+        merges.apply(to: &w.symbols, workspace: &w.merges)
+        for id in w.symbols { ids.append(Int(id)) }
+    }
+}
