@@ -187,9 +187,9 @@ private struct JSONParser {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
+                guard UTF8Validation.isValid(raw) else { throw error("string is not valid UTF-8") }
                 offset += 1
-                guard let text = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
-                return text
+                return String(decoding: raw, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw error("control character in a string") }
@@ -201,8 +201,8 @@ private struct JSONParser {
             offset += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw error("string is not valid UTF-8") }
-                return text
+                guard out.withUnsafeBufferPointer(UTF8Validation.isValid) else { throw error("string is not valid UTF-8") }
+                return String(decoding: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 guard offset < bytes.count else { throw error("unexpected end of JSON in a string") }
                 let escape = bytes[offset]
@@ -253,5 +253,38 @@ private struct JSONParser {
             offset += 1
         }
         return value
+    }
+}
+
+/// Whether bytes are well-formed UTF-8 (no overlong forms, surrogates or values past
+/// U+10FFFF), checked without the generic machinery of `String(validating:)`, which costs
+/// more than the check itself for the 300k short strings of a tokenizer.json.
+enum UTF8Validation {
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let lead = bytes[i]
+            if lead < 0x80 {
+                i += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return false
+            }
+            guard i + length <= n, (low...high).contains(bytes[i + 1]) else { return false }
+            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return false }
+            i += length
+        }
+        return true
     }
 }

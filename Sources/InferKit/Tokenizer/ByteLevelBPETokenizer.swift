@@ -4,11 +4,7 @@
 /// each (named by GPT-2's byte-to-character mapping), and adjacent tokens merge by rank.
 /// No text is unknown: every byte has a token.
 public struct ByteLevelBPETokenizer: Tokenizer {
-    /// Vocabulary entries as stored (`Ġthe`, `<|endoftext|>`).
-    let pieces: [String]
-    let types: [TokenType]
-    /// Stored UTF-8 → id, byte-exact.
-    let index: [[UInt8]: Int32]
+    let vocabulary: Vocabulary
     /// The token of each single byte (-1 when the vocabulary lacks it).
     let byteTokens: [Int32]
     let merges: BPEMerges
@@ -23,37 +19,16 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     public let addsBOSByDefault: Bool
     public let addsEOSByDefault: Bool
 
-    public var vocabularySize: Int { pieces.count }
+    public var vocabularySize: Int { vocabulary.count }
     public var stripsLeadingSpace: Bool { false }
 
-    /// - Parameters:
-    ///   - merges: token pairs in rank order, as stored (`("Ġ", "t")`).
-    ///   - specialTokens: the control and user-defined tokens to find in text.
-    ///   - path: the file, for error messages.
-    init(pieces: [String], types: [TokenType], merges: [(Substring, Substring)], preTokenizer: PreTokenizer,
+    /// - Parameter specialTokens: the control and user-defined tokens to find in text.
+    init(vocabulary: Vocabulary, merges: BPEMerges, preTokenizer: PreTokenizer,
          normalizer: Normalizer? = nil, specialTokens: [SpecialTokenSplitter.Token], special: SpecialTokens,
-         addBOS: Bool, addEOS: Bool, ignoresMerges: Bool = false, addsPrefixSpace: Bool = false,
-         path: String) throws {
-        var index: [[UInt8]: Int32] = [:]
-        index.reserveCapacity(pieces.count)
-        for (id, piece) in pieces.enumerated() where index[Array(piece.utf8)] == nil {
-            index[Array(piece.utf8)] = Int32(id)
-        }
-        var pairs: [(left: Int32, right: Int32, merged: Int32)] = []
-        pairs.reserveCapacity(merges.count)
-        for (rank, (left, right)) in merges.enumerated() {
-            let l = Array(left.utf8), r = Array(right.utf8)
-            guard let leftID = index[l], let rightID = index[r], let merged = index[l + r] else {
-                let missing = index[l] == nil ? String(left) : index[r] == nil ? String(right) : String(left + right)
-                throw InferError.invalidFile(path: path, problem: "merge #\(rank) '\(left) \(right)' uses '\(missing)', which is not in the vocabulary")
-            }
-            pairs.append((leftID, rightID, merged))
-        }
-        self.pieces = pieces
-        self.types = types
-        self.index = index
-        self.byteTokens = ByteLevel.utf8OfByte.map { index[$0] ?? -1 }
-        self.merges = BPEMerges(pairs)
+         addBOS: Bool, addEOS: Bool, ignoresMerges: Bool = false, addsPrefixSpace: Bool = false) {
+        self.vocabulary = vocabulary
+        self.byteTokens = ByteLevel.utf8OfByte.map { vocabulary.index.id(of: $0) ?? -1 }
+        self.merges = merges
         self.preTokenizer = preTokenizer
         self.normalizer = normalizer
         self.splitter = SpecialTokenSplitter(specialTokens)
@@ -65,12 +40,13 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     }
 
     public func piece(of id: Int) -> String {
-        pieces.indices.contains(id) ? pieces[id] : ""
+        vocabulary.pieces.indices.contains(id) ? vocabulary.pieces[id] : ""
     }
 
     public func bytes(of id: Int) -> [UInt8] {
-        guard pieces.indices.contains(id) else { return [] }
-        switch types[id] {
+        guard vocabulary.pieces.indices.contains(id) else { return [] }
+        let pieces = vocabulary.pieces
+        switch vocabulary.types[id] {
         case .control, .unknown, .unused: return []
         case .userDefined: return Array(pieces[id].utf8)
         case .byte: return SentencePieceTokenizer.byteValue(Array(pieces[id].utf8)).map { [$0] } ?? Array(pieces[id].utf8)
@@ -126,7 +102,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         if ignoresMerges {
             w.key.removeAll(keepingCapacity: true)
             ByteLevel.encode(word, into: &w.key)
-            if let id = index[w.key] {
+            if let id = vocabulary.index.id(of: w.key) {
                 ids.append(Int(id))
                 return
             }

@@ -73,20 +73,23 @@ enum GGUFTokenizer {
             guard let mergeValues = gguf.array("tokenizer.ggml.merges") else {
                 throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges is missing (a gpt2 vocabulary needs its BPE merges)")
             }
-            let merges: [(Substring, Substring)] = try mergeValues.enumerated().map { rank, value in
-                // "left right"; the first character is never the separator (llama.cpp splits
-                // at the first space after it).
-                guard let scalars = value.string?.unicodeScalars, !scalars.isEmpty,
-                      let space = scalars.dropFirst().firstIndex(of: " ")
-                else {
-                    throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges[\(rank)] is not two tokens separated by a space")
+            let spellings: [MergeSpelling] = try mergeValues.enumerated().map { rank, value in
+                guard let text = value.string else {
+                    throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges[\(rank)] is not a string")
                 }
-                return (Substring(scalars[..<space]), Substring(scalars[scalars.index(after: space)...]))
+                return .joined(text)
             }
-            return try ByteLevelBPETokenizer(
-                pieces: strings, types: types, merges: merges, preTokenizer: pre.preTokenizer,
+            let vocabulary = Vocabulary(pieces: strings, types: types)
+            let merges: BPEMerges
+            do {
+                merges = try BPEMerges(spellings, vocabulary: vocabulary)
+            } catch {
+                throw InferError.invalidFile(path: path, problem: "tokenizer.ggml.merges[\(error.rank)] \(error.problem)")
+            }
+            return ByteLevelBPETokenizer(
+                vocabulary: vocabulary, merges: merges, preTokenizer: pre.preTokenizer,
                 specialTokens: specialTokens, special: special,
-                addBOS: addBOS ?? pre.addsBOS, addEOS: addEOS, ignoresMerges: pre.ignoresMerges, path: path)
+                addBOS: addBOS ?? pre.addsBOS, addEOS: addEOS, ignoresMerges: pre.ignoresMerges)
         default:
             throw InferError.unsupported(path: path, what: "tokenizer model '\(model)'")
         }

@@ -81,13 +81,12 @@ enum HFTokenizerJSON {
         let strings = pieces.map { $0! }
 
         guard let mergeValues = model["merges"]?.array else { throw invalid("model.merges is missing") }
-        let merges: [(Substring, Substring)] = try mergeValues.enumerated().map { rank, value in
-            if let pair = value.array, pair.count == 2, let left = pair[0].string, let right = pair[1].string {
-                return (Substring(left), Substring(right))
+        let spellings: [MergeSpelling] = try mergeValues.enumerated().map { rank, value in
+            if let text = value.string { return .joined(text) }
+            guard let pair = value.array, pair.count == 2, let left = pair[0].string, let right = pair[1].string else {
+                throw invalid("model.merges[\(rank)] is not a pair of tokens")
             }
-            let parts = value.string?.split(separator: " ", omittingEmptySubsequences: false) ?? []
-            guard parts.count == 2 else { throw invalid("model.merges[\(rank)] is not a pair of tokens") }
-            return (parts[0], parts[1])
+            return .pair(left, right)
         }
 
         let normalizer = try normalizerSteps(root["normalizer"], unsupported)
@@ -98,30 +97,33 @@ enum HFTokenizerJSON {
         }
 
         // BOS/EOS: the post-processor's template, overridden by tokenizer_config.json.
-        var index: [[UInt8]: Int] = [:]
-        for (id, piece) in strings.enumerated() where index[Array(piece.utf8)] == nil { index[Array(piece.utf8)] = id }
+        let vocabulary = Vocabulary(pieces: strings, types: types)
+        let merges: BPEMerges
+        do {
+            merges = try BPEMerges(spellings, vocabulary: vocabulary)
+        } catch {
+            throw invalid("model.merges[\(error.rank)] \(error.problem)")
+        }
         func id(of value: JSONValue?) -> Int? {
             // A token given as "text" or as {"content": "text", ...}.
-            guard let text = value?.string ?? value?["content"]?.string else { return nil }
-            return index[Array(text.utf8)]
+            (value?.string ?? value?["content"]?.string).flatMap(vocabulary.id(of:))
         }
         var template = Template()
-        try template.read(root["post_processor"], index: index, unsupported)
+        try template.read(root["post_processor"], vocabulary: vocabulary, unsupported)
         var special = SpecialTokens(
             bos: id(of: config?["bos_token"]) ?? template.bos,
             eos: id(of: config?["eos_token"]) ?? template.eos,
             unknown: id(of: model["unk_token"]),
             padding: id(of: config?["pad_token"]))
-        special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap { index[Array($0.utf8)] }.first
+        special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap(vocabulary.id(of:)).first
 
-        return try ByteLevelBPETokenizer(
-            pieces: strings, types: types, merges: merges, preTokenizer: PreTokenizer(rules: pre.rules),
+        return ByteLevelBPETokenizer(
+            vocabulary: vocabulary, merges: merges, preTokenizer: PreTokenizer(rules: pre.rules),
             normalizer: normalizer.isEmpty ? nil : Normalizer(steps: normalizer),
             specialTokens: splitTokens, special: special,
             addBOS: config?["add_bos_token"]?.bool ?? (template.bos != nil),
             addEOS: config?["add_eos_token"]?.bool ?? (template.eos != nil),
-            ignoresMerges: model["ignore_merges"]?.bool ?? false, addsPrefixSpace: pre.addsPrefixSpace,
-            path: path)
+            ignoresMerges: model["ignore_merges"]?.bool ?? false, addsPrefixSpace: pre.addsPrefixSpace)
     }
 
     private static func normalizerSteps(_ value: JSONValue?, _ unsupported: (String) -> InferError) throws -> [Normalizer.Step] {
@@ -177,11 +179,11 @@ enum HFTokenizerJSON {
         var bos: Int?
         var eos: Int?
 
-        mutating func read(_ value: JSONValue?, index: [[UInt8]: Int], _ unsupported: (String) -> InferError) throws {
+        mutating func read(_ value: JSONValue?, vocabulary: Vocabulary, _ unsupported: (String) -> InferError) throws {
             guard let value, !value.isNull else { return }
             switch value["type"]?.string {
             case "Sequence":
-                for step in value["processors"]?.array ?? [] { try read(step, index: index, unsupported) }
+                for step in value["processors"]?.array ?? [] { try read(step, vocabulary: vocabulary, unsupported) }
             case "ByteLevel":
                 break
             case "TemplateProcessing":
@@ -190,7 +192,7 @@ enum HFTokenizerJSON {
                     if piece["Sequence"] != nil {
                         seenSequence = true
                     } else if let name = piece["SpecialToken"]?["id"]?.string {
-                        let id = value["special_tokens"]?[name]?["ids"]?.array?.first?.int ?? index[Array(name.utf8)]
+                        let id = value["special_tokens"]?[name]?["ids"]?.array?.first?.int ?? vocabulary.id(of: name)
                         if seenSequence { eos = eos ?? id } else { bos = bos ?? id }
                     }
                 }
