@@ -18,6 +18,7 @@ struct LlamaCppVocabTests {
         ("mpt", "vocab/ggml-vocab-mpt.gguf"),
         ("starcoder", "vocab/ggml-vocab-starcoder.gguf"),
         ("refact", "vocab/ggml-vocab-refact.gguf"),
+        ("bert-bge", "vocab/ggml-vocab-bert-bge.gguf"),
         ("qwen2", "tokenizers/qwen3"),
         ("llama-bpe", "tokenizers/llama3"),
     ]

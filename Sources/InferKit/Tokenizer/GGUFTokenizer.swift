@@ -90,6 +90,16 @@ enum GGUFTokenizer {
                 vocabulary: vocabulary, merges: merges, preTokenizer: pre.preTokenizer,
                 specialTokens: specialTokens, special: special,
                 addBOS: addBOS ?? pre.addsBOS, addEOS: addEOS, ignoresMerges: pre.ignoresMerges)
+        case "bert":
+            // BOS and EOS are BERT's classifier and separator tokens, which wrap every input.
+            special.bos = try tokenID("cls_token_id") ?? special.bos
+            special.eos = try tokenID("seperator_token_id") ?? special.eos
+            return WordPieceTokenizer(
+                vocabulary: Vocabulary(pieces: strings, types: types), special: special,
+                lowercases: gguf.bool("tokenizer.ggml.normalizer.lowercase") ?? true,
+                stripsAccents: gguf.bool("tokenizer.ggml.normalizer.strip_accents")
+                    ?? gguf.bool("tokenizer.ggml.normalizer.lowercase") ?? true,
+                addBOS: addBOS ?? true, addEOS: gguf.bool("tokenizer.ggml.add_sep_token") ?? true)
         default:
             throw InferError.unsupported(path: path, what: "tokenizer model '\(model)'")
         }

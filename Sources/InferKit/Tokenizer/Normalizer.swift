@@ -9,6 +9,11 @@ struct Normalizer: Sendable, Equatable {
 
     let steps: [Step]
 
+    func apply(_ text: String) -> String {
+        var text = text
+        return String(decoding: text.withUTF8(apply), as: UTF8.self)
+    }
+
     func apply(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         // ASCII is unchanged by every normal form, and most text is ASCII.
         var isASCII = true
