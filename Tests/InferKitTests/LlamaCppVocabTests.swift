@@ -7,22 +7,6 @@ import Testing
 /// run the same strings through their Hugging Face `tokenizer.json`.
 @Suite(.enabled(if: SharedData.available, SharedData.missingMessage))
 struct LlamaCppVocabTests {
-    /// (vocabulary name of the .inp/.out files, tokenizer file under ../shared)
-    static let vocabularies: [(String, String)] = [
-        ("llama-spm", "vocab/ggml-vocab-llama-spm.gguf"),
-        ("phi-3", "vocab/ggml-vocab-phi-3.gguf"),
-        ("gpt-2", "vocab/ggml-vocab-gpt-2.gguf"),
-        ("deepseek-llm", "vocab/ggml-vocab-deepseek-llm.gguf"),
-        ("deepseek-coder", "vocab/ggml-vocab-deepseek-coder.gguf"),
-        ("falcon", "vocab/ggml-vocab-falcon.gguf"),
-        ("mpt", "vocab/ggml-vocab-mpt.gguf"),
-        ("starcoder", "vocab/ggml-vocab-starcoder.gguf"),
-        ("refact", "vocab/ggml-vocab-refact.gguf"),
-        ("bert-bge", "vocab/ggml-vocab-bert-bge.gguf"),
-        ("qwen2", "tokenizers/qwen3"),
-        ("llama-bpe", "tokenizers/llama3"),
-    ]
-
     /// Where a shipped file itself says something else than the model llama.cpp's vectors come
     /// from. The Llama 3 `tokenizer.json` in ../shared has `"ignore_merges": false` (Meta's has
     /// true), so Hugging Face `tokenizers` merges " Việt" from bytes instead of finding it whole;
@@ -31,7 +15,7 @@ struct LlamaCppVocabTests {
         "llama-bpe": ["Cửa Việt": [34, 91163, 11655, 26298, 83]],
     ]
 
-    @Test(arguments: vocabularies)
+    @Test(arguments: TokenizerFixtures.vocabularies)
     func encodesLikeLlamaCpp(_ name: String, _ file: String) throws {
         let tokenizer = try TokenizerFixtures.load(file)
         let cases = TokenizerFixtures.vocabCases(name)

@@ -20,6 +20,27 @@ enum TokenizerFixtures {
         return tokenizer
     }
 
+    /// The vocabularies of llama.cpp's test suite that infer can load: (name of the .inp/.out
+    /// files, tokenizer under ../shared). Llama 3 and Qwen 2 use their tokenizer.json.
+    static let vocabularies: [(String, String)] = [
+        ("llama-spm", "vocab/ggml-vocab-llama-spm.gguf"),
+        ("phi-3", "vocab/ggml-vocab-phi-3.gguf"),
+        ("gpt-2", "vocab/ggml-vocab-gpt-2.gguf"),
+        ("deepseek-llm", "vocab/ggml-vocab-deepseek-llm.gguf"),
+        ("deepseek-coder", "vocab/ggml-vocab-deepseek-coder.gguf"),
+        ("falcon", "vocab/ggml-vocab-falcon.gguf"),
+        ("mpt", "vocab/ggml-vocab-mpt.gguf"),
+        ("starcoder", "vocab/ggml-vocab-starcoder.gguf"),
+        ("refact", "vocab/ggml-vocab-refact.gguf"),
+        ("bert-bge", "vocab/ggml-vocab-bert-bge.gguf"),
+        ("qwen2", "tokenizers/qwen3"),
+        ("llama-bpe", "tokenizers/llama3"),
+    ]
+
+    /// Vocabularies whose decoding gives back exactly the encoded text (WordPiece lowercases
+    /// and drops accents and spacing).
+    static let lossless = vocabularies.filter { $0.0 != "bert-bge" }
+
     /// llama.cpp's test vectors for a vocabulary: the strings of `<name>.inp` (separated by
     /// `__ggml_vocab_test__` lines) and the ids of the matching lines of `<name>.out`.
     static func vocabCases(_ name: String) -> [(text: String, ids: [Int])] {
