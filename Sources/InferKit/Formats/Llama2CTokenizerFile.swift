@@ -19,7 +19,11 @@ enum Llama2CTokenizerFile {
             guard length >= 0, length <= maxLength else {
                 throw InferError.invalidFile(path: path, problem: "token \(id) has length \(length), outside 0...\(maxLength)")
             }
-            let raw = Array(try reader.readBytes(Int(length), "bytes of token \(id)"))
+            let bytes = try reader.readBytes(Int(length), "bytes of token \(id)")
+            guard UTF8Validation.isValid(bytes.bindMemory(to: UInt8.self)) else {
+                throw InferError.invalidFile(path: path, problem: "token \(id) is not valid UTF-8")
+            }
+            let raw = Array(bytes)
             let piece = raw.flatMap { $0 == 0x20 ? SentencePieceTokenizer.spaceMarker : [$0] }
             pieces.append(piece)
             scores.append(score)

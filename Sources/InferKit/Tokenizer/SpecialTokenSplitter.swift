@@ -40,8 +40,6 @@ struct SpecialTokenSplitter: Sendable {
         self.candidates = candidates
     }
 
-    var isEmpty: Bool { tokens.isEmpty }
-
     /// The text cut into stretches of plain text and special tokens, in order.
     func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
         var fragments: [Fragment] = []
