@@ -11,9 +11,13 @@ public struct SentencePieceTokenizer: Tokenizer {
     let pieces: [[UInt8]]
     let scores: [Float]
     let types: [TokenType]
-    let index: [[UInt8]: Int]
+    let index: ByteIndex
     let byteTokens: [Int?]
     let addSpacePrefix: Bool
+    /// No entry has `▁` after another character, so no merge can cross the start of a word:
+    /// each word merges on its own (same result, and a small queue instead of one as long as
+    /// the text).
+    let mergesWithinWords: Bool
     let splitter: SpecialTokenSplitter
     public let special: SpecialTokens
     public let addsBOSByDefault: Bool
@@ -42,16 +46,18 @@ public struct SentencePieceTokenizer: Tokenizer {
         self.addsBOSByDefault = addBOS
         self.addsEOSByDefault = addEOS
         self.addSpacePrefix = addSpacePrefix
-        var index: [[UInt8]: Int] = [:]
-        index.reserveCapacity(pieces.count)
-        for (id, piece) in pieces.enumerated() where index[piece] == nil { index[piece] = id }
+        let index = ByteIndex(pieces)
         self.index = index
         var byteTokens = [Int?](repeating: nil, count: 256)
         for byte in 0..<256 {
             let name = SentencePieceTokenizer.bytePiece(UInt8(byte))
-            byteTokens[byte] = index[name] ?? index[[UInt8(byte)]]
+            byteTokens[byte] = (index.id(of: name) ?? index.id(of: [UInt8(byte)])).map(Int.init)
         }
         self.byteTokens = byteTokens
+        self.mergesWithinWords = !pieces.contains { piece in
+            func marker(at i: Int) -> Bool { i >= 0 && i + 3 <= piece.count && piece[i..<(i + 3)].elementsEqual(Self.spaceMarker) }
+            return piece.indices.dropFirst().contains { marker(at: $0) && !marker(at: $0 - 3) }
+        }
     }
 
     public func piece(of id: Int) -> String {
@@ -115,25 +121,46 @@ public struct SentencePieceTokenizer: Tokenizer {
         for byte in text {
             if byte == 0x20 { bytes += SentencePieceTokenizer.spaceMarker } else { bytes.append(byte) }
         }
-
         var symbols: [Symbol] = []
         var offset = 0
         while offset < bytes.count {
             let length = min(SentencePieceTokenizer.utf8Length(lead: bytes[offset]), bytes.count - offset)
-            symbols.append(Symbol(start: offset, length: length, prev: symbols.count - 1, next: symbols.count + 1))
+            symbols.append(Symbol(start: offset, length: length, prev: -1, next: -1))
             offset += length
         }
-        if !symbols.isEmpty { symbols[symbols.count - 1].next = -1 }
+        guard !symbols.isEmpty else { return }
+        bytes.withUnsafeBufferPointer { bytes in
+            func isMarker(_ i: Int) -> Bool {
+                symbols[i].length == 3 && bytes[symbols[i].start] == 0xE2 && bytes[symbols[i].start + 1] == 0x96
+                    && bytes[symbols[i].start + 2] == 0x81
+            }
+            var queue = Heap<Bigram>()
+            var start = 0
+            for end in 1...symbols.count where end == symbols.count || (mergesWithinWords && isMarker(end) && !isMarker(end - 1)) {
+                merge(start..<end, &symbols, bytes, &queue, into: &ids)
+                start = end
+            }
+        }
+    }
 
-        var queue = Heap<Bigram>()
+    /// Merges the symbols of `range` and appends their tokens.
+    private func merge(_ range: Range<Int>, _ symbols: inout [Symbol], _ bytes: UnsafeBufferPointer<UInt8>,
+                       _ queue: inout Heap<Bigram>, into ids: inout [Int]) {
+        func id(_ start: Int, _ end: Int) -> Int? {
+            index.id(of: UnsafeBufferPointer(rebasing: bytes[start..<end])).map(Int.init)
+        }
         func tryAddBigram(_ left: Int, _ right: Int) {
             guard left >= 0, right >= 0 else { return }
             let a = symbols[left], b = symbols[right]
-            let key = Array(bytes[a.start..<(b.start + b.length)])
-            guard let id = index[key] else { return }
-            queue.push(Bigram(left: left, right: right, score: scores[id], length: key.count))
+            guard let id = id(a.start, b.start + b.length) else { return }
+            queue.push(Bigram(left: left, right: right, score: scores[id], length: a.length + b.length))
         }
-        for i in symbols.indices.dropFirst() { tryAddBigram(i - 1, i) }
+        for i in range {
+            symbols[i].prev = i > range.lowerBound ? i - 1 : -1
+            symbols[i].next = i + 1 < range.upperBound ? i + 1 : -1
+        }
+        queue.removeAll()
+        for i in range.dropFirst() { tryAddBigram(i - 1, i) }
 
         while let bigram = queue.pop() {
             let left = symbols[bigram.left], right = symbols[bigram.right]
@@ -147,15 +174,15 @@ public struct SentencePieceTokenizer: Tokenizer {
             tryAddBigram(bigram.left, symbols[bigram.left].next)
         }
 
-        var i = symbols.isEmpty ? -1 : 0
+        var i = range.isEmpty ? -1 : range.lowerBound
         while i != -1 {
             let symbol = symbols[i]
-            let key = Array(bytes[symbol.start..<(symbol.start + symbol.length)])
-            if let id = index[key] {
+            let span = symbol.start..<(symbol.start + symbol.length)
+            if let id = id(span.lowerBound, span.upperBound) {
                 ids.append(id)
-            } else if key.allSatisfy({ byteTokens[Int($0)] != nil }) {
+            } else if bytes[span].allSatisfy({ byteTokens[Int($0)] != nil }) {
                 // Merged symbols are always tokens: what is left is one character.
-                for byte in key { ids.append(byteTokens[Int(byte)]!) }
+                for byte in bytes[span] { ids.append(byteTokens[Int(byte)]!) }
             } else if let unknown = special.unknown {
                 ids.append(unknown)
             }

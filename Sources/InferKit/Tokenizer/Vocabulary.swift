@@ -16,7 +16,7 @@ struct Vocabulary: Sendable {
     init(pieces: [String], types: [TokenType]) {
         self.pieces = pieces
         self.types = types
-        self.index = ByteIndex(pieces)
+        self.index = ByteIndex(pieces.map(\.utf8))
     }
 
     var count: Int { pieces.count }
@@ -39,13 +39,13 @@ struct ByteIndex: Sendable {
     private let slots: [UInt64]
     private let mask: Int
 
-    init(_ texts: [String]) {
+    init<Text: Sequence<UInt8>>(_ texts: [Text]) {
         var storage: [UInt8] = []
-        storage.reserveCapacity(texts.reduce(0) { $0 + $1.utf8.count })
+        storage.reserveCapacity(texts.reduce(0) { $0 + $1.underestimatedCount })
         var starts: [Int] = [0]
         starts.reserveCapacity(texts.count + 1)
         for text in texts {
-            storage += text.utf8
+            storage += text
             starts.append(storage.count)
         }
         var capacity = 16
