@@ -43,9 +43,7 @@ struct TokenizeCommandTests {
     @Test func reportsBadFiles() throws {
         let missing = try InferBinary.run(["tokenize", "/nonexistent/tokenizer.json", "x"])
         #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/tokenizer.json: cannot open"))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("infer-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let broken = directory.appendingPathComponent("tokenizer.json").path
+        let broken = InferBinary.scratchDirectory.appendingPathComponent("\(UUID().uuidString)-tokenizer.json").path
         try Data(#"{"model": {"type": "BPE", "vocab": {"a": 0}"#.utf8).write(to: URL(fileURLWithPath: broken))
         let result = try InferBinary.run(["tokenize", broken, "x"])
         #expect(result.status == 1)

@@ -49,10 +49,11 @@ struct TinyTokenizerJSON {
 
     /// Writes tokenizer.json (and tokenizer_config.json when given) into a fresh directory.
     func writeDirectory(config: String? = nil) throws -> String {
-        let path = try TemporaryFile.write(Array(json().utf8), name: "tokenizer.json")
-        let directory = (path as NSString).deletingLastPathComponent
-        if let config { try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/tokenizer_config.json")) }
-        return directory
+        let directory = TemporaryFile.directory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(json().utf8).write(to: directory.appendingPathComponent("tokenizer.json"))
+        if let config { try Data(config.utf8).write(to: directory.appendingPathComponent("tokenizer_config.json")) }
+        return directory.path
     }
 
     func load(config: String? = nil) throws -> any Tokenizer {
