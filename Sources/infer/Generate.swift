@@ -9,7 +9,7 @@ struct Generate: ParsableCommand {
     @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer).")
     var model: String
 
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file (llama2.c tokenizer.bin or GGUF).")
+    @Option(name: [.customShort("z"), .long], help: "Tokenizer file (llama2.c tokenizer.bin, GGUF, or Hugging Face tokenizer.json).")
     var tokenizer: String?
 
     @Option(name: [.short, .long], help: "Prompt text; without it generation starts from BOS.")

@@ -45,13 +45,15 @@ enum GGUFTokenizer {
             bos: try tokenID("bos_token_id"), eos: try tokenID("eos_token_id"),
             eot: try tokenID("eot_token_id"), unknown: try tokenID("unknown_token_id"),
             padding: try tokenID("padding_token_id"))
+        // Token texts are compared as bytes: String equality is canonical equivalence.
+        let endOfTurn = SpecialTokens.endOfTurnTexts.map { Array($0.utf8) }
         if special.eot == nil {
-            special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap { text in strings.firstIndex(of: text) }.first
+            special.eot = endOfTurn.lazy.compactMap { text in pieces.firstIndex(of: text) }.first
         }
         // End-of-turn tokens stay plain text unless special tokens are parsed, even where a
         // converter typed them user-defined (llama.cpp makes them control tokens too).
-        for (id, text) in strings.enumerated() where types[id] == .userDefined
-            && (SpecialTokens.endOfTurnTexts.contains(text) || text == "</s>") {
+        let endOfGeneration = Set(endOfTurn + [Array("</s>".utf8)])
+        for (id, piece) in pieces.enumerated() where types[id] == .userDefined && endOfGeneration.contains(piece) {
             types[id] = .control
         }
         let specialTokens = splitTokens(pieces: pieces, types: types, gguf: gguf)
@@ -95,7 +97,7 @@ enum GGUFTokenizer {
             special.bos = try tokenID("cls_token_id") ?? special.bos
             special.eos = try tokenID("seperator_token_id") ?? special.eos
             return WordPieceTokenizer(
-                vocabulary: Vocabulary(pieces: strings, types: types), special: special,
+                vocabulary: Vocabulary(pieces: strings, types: types), specialTokens: specialTokens, special: special,
                 lowercases: gguf.bool("tokenizer.ggml.normalizer.lowercase") ?? true,
                 stripsAccents: gguf.bool("tokenizer.ggml.normalizer.strip_accents")
                     ?? gguf.bool("tokenizer.ggml.normalizer.lowercase") ?? true,

@@ -47,12 +47,45 @@ enum HFTokenizerJSON {
         }
         if let dropout = model["dropout"], !dropout.isNull, dropout.int != 0 { throw unsupported("BPE dropout") }
 
-        // Vocabulary: model.vocab plus the added tokens, dense ids.
+        let (vocabulary, splitTokens) = try readVocabulary(model, root["added_tokens"], invalid)
+        let merges = try readMerges(model, vocabulary, invalid)
+        let normalizer = try normalizerSteps(root["normalizer"], unsupported)
+        var pre = PreTokenizerSettings()
+        try pre.read(root["pre_tokenizer"], unsupported)
+        guard pre.byteLevel else {
+            throw unsupported("a BPE tokenizer.json without a ByteLevel pre-tokenizer (SentencePiece-style BPE)")
+        }
+
+        // BOS/EOS: the post-processor's template, overridden by tokenizer_config.json.
+        func id(of value: JSONValue?) -> Int? {
+            // A token given as "text" or as {"content": "text", ...}.
+            (value?.string ?? value?["content"]?.string).flatMap(vocabulary.id(of:))
+        }
+        var template = Template()
+        try template.read(root["post_processor"], vocabulary: vocabulary, unsupported)
+        var special = SpecialTokens(
+            bos: id(of: config?["bos_token"]) ?? template.bos,
+            eos: id(of: config?["eos_token"]) ?? template.eos,
+            unknown: id(of: model["unk_token"]),
+            padding: id(of: config?["pad_token"]))
+        special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap(vocabulary.id(of:)).first
+
+        return ByteLevelBPETokenizer(
+            vocabulary: vocabulary, merges: merges, preTokenizer: PreTokenizer(rules: pre.rules),
+            normalizer: normalizer.isEmpty ? nil : Normalizer(steps: normalizer),
+            specialTokens: splitTokens, special: special,
+            addBOS: config?["add_bos_token"]?.bool ?? (template.bos != nil),
+            addEOS: config?["add_eos_token"]?.bool ?? (template.eos != nil),
+            ignoresMerges: model["ignore_merges"]?.bool ?? false, addsPrefixSpace: pre.addsPrefixSpace)
+    }
+
+    /// `model.vocab` and `added_tokens` as one vocabulary with dense ids (an added token may
+    /// restate a vocabulary entry), and the added tokens to find in text.
+    private static func readVocabulary(_ model: JSONValue, _ addedTokens: JSONValue?, _ invalid: (String) -> InferError)
+        throws -> (Vocabulary, [SpecialTokenSplitter.Token]) {
         guard let vocab = model["vocab"]?.members else { throw invalid("model.vocab is missing") }
-        let added = root["added_tokens"]?.array ?? []
-        let count = vocab.count + added.filter { token in
-            token["id"]?.int.map { $0 >= vocab.count } ?? false
-        }.count
+        let added = addedTokens?.array ?? []
+        let count = vocab.count + added.filter { token in token["id"]?.int.map { $0 >= vocab.count } ?? false }.count
         var pieces = [String?](repeating: nil, count: count)
         var types = [TokenType](repeating: .normal, count: count)
         for (key, value) in vocab {
@@ -78,52 +111,24 @@ enum HFTokenizerJSON {
         if let hole = pieces.firstIndex(where: { $0 == nil }) {
             throw invalid("token id \(hole) has no entry in model.vocab or added_tokens")
         }
-        let strings = pieces.map { $0! }
+        return (Vocabulary(pieces: pieces.map { $0! }, types: types), splitTokens)
+    }
 
-        guard let mergeValues = model["merges"]?.array else { throw invalid("model.merges is missing") }
-        let spellings: [MergeSpelling] = try mergeValues.enumerated().map { rank, value in
+    /// `model.merges`, as "left right" strings or as pairs.
+    private static func readMerges(_ model: JSONValue, _ vocabulary: Vocabulary, _ invalid: (String) -> InferError) throws -> BPEMerges {
+        guard let values = model["merges"]?.array else { throw invalid("model.merges is missing") }
+        let spellings: [MergeSpelling] = try values.enumerated().map { rank, value in
             if let text = value.string { return .joined(text) }
             guard let pair = value.array, pair.count == 2, let left = pair[0].string, let right = pair[1].string else {
                 throw invalid("model.merges[\(rank)] is not a pair of tokens")
             }
             return .pair(left, right)
         }
-
-        let normalizer = try normalizerSteps(root["normalizer"], unsupported)
-        var pre = PreTokenizerSettings()
-        try pre.read(root["pre_tokenizer"], unsupported)
-        guard pre.byteLevel else {
-            throw unsupported("a BPE tokenizer.json without a ByteLevel pre-tokenizer (SentencePiece-style BPE)")
-        }
-
-        // BOS/EOS: the post-processor's template, overridden by tokenizer_config.json.
-        let vocabulary = Vocabulary(pieces: strings, types: types)
-        let merges: BPEMerges
         do {
-            merges = try BPEMerges(spellings, vocabulary: vocabulary)
+            return try BPEMerges(spellings, vocabulary: vocabulary)
         } catch {
             throw invalid("model.merges[\(error.rank)] \(error.problem)")
         }
-        func id(of value: JSONValue?) -> Int? {
-            // A token given as "text" or as {"content": "text", ...}.
-            (value?.string ?? value?["content"]?.string).flatMap(vocabulary.id(of:))
-        }
-        var template = Template()
-        try template.read(root["post_processor"], vocabulary: vocabulary, unsupported)
-        var special = SpecialTokens(
-            bos: id(of: config?["bos_token"]) ?? template.bos,
-            eos: id(of: config?["eos_token"]) ?? template.eos,
-            unknown: id(of: model["unk_token"]),
-            padding: id(of: config?["pad_token"]))
-        special.eot = SpecialTokens.endOfTurnTexts.lazy.compactMap(vocabulary.id(of:)).first
-
-        return ByteLevelBPETokenizer(
-            vocabulary: vocabulary, merges: merges, preTokenizer: PreTokenizer(rules: pre.rules),
-            normalizer: normalizer.isEmpty ? nil : Normalizer(steps: normalizer),
-            specialTokens: splitTokens, special: special,
-            addBOS: config?["add_bos_token"]?.bool ?? (template.bos != nil),
-            addEOS: config?["add_eos_token"]?.bool ?? (template.eos != nil),
-            ignoresMerges: model["ignore_merges"]?.bool ?? false, addsPrefixSpace: pre.addsPrefixSpace)
     }
 
     private static func normalizerSteps(_ value: JSONValue?, _ unsupported: (String) -> InferError) throws -> [Normalizer.Step] {

@@ -18,12 +18,13 @@ public struct WordPieceTokenizer: Tokenizer {
     /// Words are stored with a leading `▁`, so decoded text starts with a space.
     public var stripsLeadingSpace: Bool { true }
 
-    /// - Parameter special: BOS is the classifier token (`[CLS]`), EOS the separator (`[SEP]`).
-    init(vocabulary: Vocabulary, special: SpecialTokens, lowercases: Bool = true, stripsAccents: Bool = true,
-         addBOS: Bool = true, addEOS: Bool = true) {
+    /// - Parameters:
+    ///   - specialTokens: the control and user-defined tokens to find in text.
+    ///   - special: BOS is the classifier token (`[CLS]`), EOS the separator (`[SEP]`).
+    init(vocabulary: Vocabulary, specialTokens: [SpecialTokenSplitter.Token], special: SpecialTokens,
+         lowercases: Bool, stripsAccents: Bool, addBOS: Bool, addEOS: Bool) {
         self.vocabulary = vocabulary
-        self.splitter = SpecialTokenSplitter(SpecialTokenSplitter.Token.all(
-            in: vocabulary.pieces.map { Array($0.utf8) }, types: vocabulary.types))
+        self.splitter = SpecialTokenSplitter(specialTokens)
         self.lowercases = lowercases
         self.stripsAccents = stripsAccents
         self.maxPieceLength = vocabulary.pieces.map(\.utf8.count).max() ?? 0
