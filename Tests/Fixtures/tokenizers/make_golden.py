@@ -220,8 +220,23 @@ def main():
         "unicodeClasses": {"reference": f"regex {regex.__version__}", "scalarsAndBits": unicode_classes()},
     }
     with open(os.path.join(HERE, "golden.json"), "w", encoding="utf-8") as f:
-        json.dump(golden, f, ensure_ascii=True, separators=(",", ":"))
-        f.write("\n")
+        f.write(dump(golden) + "\n")
+
+
+def dump(value, indent=""):
+    """JSON with one line per corpus string, per id list and per 16 class pairs, so that a
+    regenerated file diffs line by line."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k)}: {dump(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list) and value and isinstance(value[0], (dict, list, str)):
+        if isinstance(value[0], list) and len(value[0]) == 2 and len(value) > 1000:  # class pairs
+            rows = [json.dumps(value[i:i + 16], separators=(",", ":"))[1:-1] for i in range(0, len(value), 16)]
+        else:
+            rows = [dump(v, inner) for v in value]
+        return "[\n" + ",\n".join(inner + row for row in rows) + "\n" + indent + "]"
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
 
 
 main()
