@@ -84,6 +84,19 @@ struct GGUFTokenizerTests {
         #expect(bpe.preTokenizer.rules.count == 4)
     }
 
+    /// Without byte tokens, a character no entry spells is the unknown token, once.
+    @Test func sentencePieceFallsBackToUnknown() {
+        let pieces = ["<unk>", "<s>", "</s>", "▁", "a", "b", "▁a"].map { Array($0.utf8) }
+        let tokenizer = SentencePieceTokenizer(
+            pieces: pieces, scores: [0, 0, 0, -3, -2, -2, -1], types: [.unknown, .control, .control, .normal, .normal, .normal, .normal],
+            special: SpecialTokens(bos: 1, eos: 2, unknown: 0))
+        #expect(tokenizer.encode("a€€b", options: EncodeOptions(addBOS: false)) == [6, 0, 0, 5])
+        #expect(tokenizer.encode("a", options: EncodeOptions(addBOS: true, addEOS: true)) == [1, 6, 2])
+        // The text of control tokens is parsed only when asked.
+        #expect(tokenizer.encode("<s>a", options: EncodeOptions(addBOS: false, parseSpecial: true)) == [1, 6])
+        #expect(!tokenizer.encode("<s>a", options: EncodeOptions(addBOS: false)).contains(1))
+    }
+
     // MARK: llama2.c tokenizer.bin
 
     static func tokenizerBin(_ pieces: [[UInt8]]) -> [UInt8] {
