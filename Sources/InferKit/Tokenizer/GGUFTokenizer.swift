@@ -62,6 +62,10 @@ enum GGUFTokenizer {
 
         switch model {
         case "llama":
+            // llama.cpp's defaults for SentencePiece vocabularies that do not name them.
+            special.bos = special.bos ?? (count > 1 ? 1 : nil)
+            special.eos = special.eos ?? (count > 2 ? 2 : nil)
+            special.unknown = special.unknown ?? 0
             return SentencePieceTokenizer(
                 pieces: pieces, scores: scores, types: types, special: special,
                 addBOS: addBOS ?? true, addEOS: addEOS,
