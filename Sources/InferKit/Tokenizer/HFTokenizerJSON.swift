@@ -159,6 +159,8 @@ enum HFTokenizerJSON {
             case "ByteLevel":
                 byteLevel = true
                 addsPrefixSpace = value["add_prefix_space"]?.bool ?? false
+                // After a split the prefix would go on every piece, which infer does not do.
+                if addsPrefixSpace && !rules.isEmpty { throw unsupported("ByteLevel add_prefix_space after another pre-tokenizer") }
                 if value["use_regex"]?.bool ?? true { rules.append(.gpt2) }
             case "Split":
                 guard let regex = value["pattern"]?["Regex"]?.string else {
