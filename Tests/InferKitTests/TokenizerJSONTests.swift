@@ -74,6 +74,14 @@ struct TokenizerJSONTests {
         #expect(fromFile.vocabularySize == tiny.vocabulary.count + tiny.addedTokens.count)
     }
 
+    @Test func prefixSpaceWhenAsked() throws {
+        var prefixed = tiny
+        prefixed.preTokenizer = #"{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}"#
+        let tokenizer = try prefixed.load()
+        #expect(tokenizer.encode("hello", options: EncodeOptions(addBOS: false)) == [tiny.id("Ġ"), tiny.id("hell"), tiny.id("o")])
+        #expect(tokenizer.encode(" wor", options: EncodeOptions(addBOS: false)) == [tiny.id("Ġwor")])
+    }
+
     @Test func normalizesWhenAsked() throws {
         var nfc = tiny
         nfc.normalizer = #"{"type": "NFC"}"#
