@@ -26,10 +26,6 @@ struct GGUFTokenizerTests {
         try TokenizerLoader.load(path: try builder.write(name: "vocab.gguf"))
     }
 
-    static func error(_ body: () throws -> Void) -> String {
-        TokenizerJSONTests.error(body)
-    }
-
     @Test func gpt2VocabularyIsByteLevelBPE() throws {
         let tokenizer = try Self.load(Self.gpt2Vocabulary())
         let bpe = try #require(tokenizer as? ByteLevelBPETokenizer)
@@ -54,25 +50,25 @@ struct GGUFTokenizerTests {
     @Test func refusesBrokenGPT2Vocabularies() throws {
         var noMerges = Self.gpt2Vocabulary()
         noMerges.metadata.removeAll { $0.0 == "tokenizer.ggml.merges" }
-        #expect(Self.error { _ = try Self.load(noMerges) }.contains("tokenizer.ggml.merges is missing"))
+        #expect(ModelLoadingTests.errorMessage { _ = try Self.load(noMerges) }.contains("tokenizer.ggml.merges is missing"))
 
         let badMerge = Self.gpt2Vocabulary(merges: ["h e", "q zz"])
-        #expect(Self.error { _ = try Self.load(badMerge) }
+        #expect(ModelLoadingTests.errorMessage { _ = try Self.load(badMerge) }
             .contains("tokenizer.ggml.merges[1] 'q zz' needs 'zz', which is not in the vocabulary"))
 
         let unknownPre = Self.gpt2Vocabulary(pre: "no-such-model")
-        #expect(Self.error { _ = try Self.load(unknownPre) }.contains("unsupported: pre-tokenizer 'no-such-model'"))
+        #expect(ModelLoadingTests.errorMessage { _ = try Self.load(unknownPre) }.contains("unsupported: pre-tokenizer 'no-such-model'"))
 
         var badBOS = Self.gpt2Vocabulary()
         badBOS.metadata.removeAll { $0.0 == "tokenizer.ggml.bos_token_id" }
         badBOS.add("tokenizer.ggml.bos_token_id", .uint32(70_000))
-        #expect(Self.error { _ = try Self.load(badBOS) }
+        #expect(ModelLoadingTests.errorMessage { _ = try Self.load(badBOS) }
             .contains("tokenizer.ggml.bos_token_id 70000 is outside the vocabulary of 264 tokens"))
 
         var badTypes = Self.gpt2Vocabulary()
         badTypes.metadata.removeAll { $0.0 == "tokenizer.ggml.token_type" }
         badTypes.add("tokenizer.ggml.token_type", .array(elementType: .int32, [.int32(1)]))
-        #expect(Self.error { _ = try Self.load(badTypes) }.contains("tokenizer.ggml.token_type has 1 entries for 264 tokens"))
+        #expect(ModelLoadingTests.errorMessage { _ = try Self.load(badTypes) }.contains("tokenizer.ggml.token_type has 1 entries for 264 tokens"))
     }
 
     @Test func missingPreTokenizerIsLlamaCppDefault() throws {
@@ -117,7 +113,7 @@ struct GGUFTokenizerTests {
         // a shorter vocabulary, which the model's vocabulary size then rejects).
         for length in [1, 5, 9, 13, 101, bytes.count / 2 + 1, bytes.count - 1] {
             let path = try TemporaryFile.write(Array(bytes.prefix(length)), name: "tokenizer.bin")
-            let message = Self.error { _ = try TokenizerLoader.load(path: path) }
+            let message = ModelLoadingTests.errorMessage { _ = try TokenizerLoader.load(path: path) }
             #expect(message.contains(path) && message.contains("truncated"), "\(length) bytes: \(message)")
         }
     }
@@ -127,6 +123,6 @@ struct GGUFTokenizerTests {
         #expect(try TokenizerLoader.load(path: try TemporaryFile.write(valid, name: "tokenizer.bin")).vocabularySize == 4)
         let invalid = Self.tokenizerBin([Array("<unk>".utf8), Array("<s>".utf8), Array("</s>".utf8), [0x61, 0xFF]])
         let path = try TemporaryFile.write(invalid, name: "tokenizer.bin")
-        #expect(Self.error { _ = try TokenizerLoader.load(path: path) }.contains("\(path): token 3 is not valid UTF-8"))
+        #expect(ModelLoadingTests.errorMessage { _ = try TokenizerLoader.load(path: path) }.contains("\(path): token 3 is not valid UTF-8"))
     }
 }

@@ -7,16 +7,6 @@ import Testing
 struct TokenizerJSONTests {
     let tiny = TinyTokenizerJSON()
 
-    static func error(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            Issue.record("expected an error")
-            return ""
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func mergesByRankWithinWords() throws {
         let tokenizer = try tiny.load()
         let ids = tokenizer.encode("hello world", options: EncodeOptions(addBOS: false))
@@ -95,11 +85,11 @@ struct TokenizerJSONTests {
     // MARK: broken and unsupported files
 
     func loadError(_ file: TinyTokenizerJSON) -> String {
-        Self.error { _ = try file.load() }
+        ModelLoadingTests.errorMessage { _ = try file.load() }
     }
 
     func loadError(json: String) -> String {
-        Self.error { _ = try TokenizerLoader.load(path: try TemporaryFile.write(Array(json.utf8), name: "tokenizer.json")) }
+        ModelLoadingTests.errorMessage { _ = try TokenizerLoader.load(path: try TemporaryFile.write(Array(json.utf8), name: "tokenizer.json")) }
     }
 
     @Test func refusesMissingOrBrokenMerges() {
@@ -129,7 +119,7 @@ struct TokenizerJSONTests {
     @Test func refusesInvalidJSONWithoutCrashing() throws {
         let json = Array(tiny.json().utf8)
         for length in stride(from: 0, to: json.count, by: 97) {
-            let message = Self.error {
+            let message = ModelLoadingTests.errorMessage {
                 _ = try json.prefix(length).withUnsafeBytes { try HFTokenizerJSON.load(json: $0, config: nil, path: "t.json") }
             }
             #expect(message.contains("t.json"))
@@ -138,7 +128,7 @@ struct TokenizerJSONTests {
         #expect(loadError(json: "{\"a\": \"\u{1}\"}").contains("control character in a string"))
         #expect(loadError(json: #"{"a": "\ud800"}"#).contains("unpaired surrogate escape"))
         let invalidUTF8 = Array(#"{"a": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
-        #expect(Self.error { _ = try TokenizerLoader.load(path: try TemporaryFile.write(invalidUTF8, name: "tokenizer.json")) }
+        #expect(ModelLoadingTests.errorMessage { _ = try TokenizerLoader.load(path: try TemporaryFile.write(invalidUTF8, name: "tokenizer.json")) }
             .contains("string is not valid UTF-8"))
         let deep = String(repeating: "[", count: 10_000)
         #expect(loadError(json: "{\"a\": \(deep)").contains("nested deeper than 256"))

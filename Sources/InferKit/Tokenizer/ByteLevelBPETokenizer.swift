@@ -55,18 +55,10 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, options: EncodeOptions) -> [Int] {
-        var text = text
-        var ids: [Int] = []
-        text.withUTF8 { utf8 in
-            var workspace = Workspace()
-            for fragment in splitter.split(utf8, parseSpecial: options.parseSpecial) {
-                switch fragment {
-                case .token(let id): ids.append(id)
-                case .text(let range): encodeFragment(UnsafeBufferPointer(rebasing: utf8[range]), into: &ids, &workspace)
-                }
-            }
+        var workspace = Workspace()
+        return splitter.encode(text, options: options, special: special, addsBOS: addsBOSByDefault, addsEOS: addsEOSByDefault) {
+            utf8, _, ids in encodeFragment(utf8, into: &ids, &workspace)
         }
-        return special.wrap(ids, addBOS: options.addBOS ?? addsBOSByDefault, addEOS: options.addEOS ?? addsEOSByDefault)
     }
 
     // MARK: encoding

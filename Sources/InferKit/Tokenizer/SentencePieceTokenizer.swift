@@ -78,22 +78,9 @@ public struct SentencePieceTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, options: EncodeOptions) -> [Int] {
-        var text = text
-        var ids: [Int] = []
-        text.withUTF8 { utf8 in
-            var afterSpecial = true
-            for fragment in splitter.split(utf8, parseSpecial: options.parseSpecial) {
-                switch fragment {
-                case .token(let id):
-                    ids.append(id)
-                    afterSpecial = true
-                case .text(let range):
-                    encodeText(UnsafeBufferPointer(rebasing: utf8[range]), spacePrefix: addSpacePrefix && afterSpecial, into: &ids)
-                    afterSpecial = false
-                }
-            }
+        splitter.encode(text, options: options, special: special, addsBOS: addsBOSByDefault, addsEOS: addsEOSByDefault) {
+            utf8, afterSpecial, ids in encodeText(utf8, spacePrefix: addSpacePrefix && afterSpecial, into: &ids)
         }
-        return special.wrap(ids, addBOS: options.addBOS ?? addsBOSByDefault, addEOS: options.addEOS ?? addsEOSByDefault)
     }
 
     // MARK: the merge loop

@@ -40,6 +40,29 @@ struct SpecialTokenSplitter: Sendable {
         self.candidates = candidates
     }
 
+    /// What every tokenizer's `encode` does around its own algorithm: special tokens become
+    /// their ids, each stretch of text between them goes to `encodeText` (told whether a
+    /// special token came just before it), and BOS/EOS are added as asked.
+    func encode(_ text: String, options: EncodeOptions, special: SpecialTokens, addsBOS: Bool, addsEOS: Bool,
+                _ encodeText: (_ utf8: UnsafeBufferPointer<UInt8>, _ afterSpecial: Bool, _ ids: inout [Int]) -> Void) -> [Int] {
+        var text = text
+        var ids: [Int] = []
+        text.withUTF8 { utf8 in
+            var afterSpecial = true
+            for fragment in split(utf8, parseSpecial: options.parseSpecial) {
+                switch fragment {
+                case .token(let id):
+                    ids.append(id)
+                    afterSpecial = true
+                case .text(let range):
+                    encodeText(UnsafeBufferPointer(rebasing: utf8[range]), afterSpecial, &ids)
+                    afterSpecial = false
+                }
+            }
+        }
+        return special.wrap(ids, addBOS: options.addBOS ?? addsBOS, addEOS: options.addEOS ?? addsEOS)
+    }
+
     /// The text cut into stretches of plain text and special tokens, in order.
     func split(_ text: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [Fragment] {
         var fragments: [Fragment] = []

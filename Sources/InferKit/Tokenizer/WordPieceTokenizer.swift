@@ -46,19 +46,10 @@ public struct WordPieceTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, options: EncodeOptions) -> [Int] {
-        var text = text
-        var ids: [Int] = []
-        text.withUTF8 { utf8 in
-            for fragment in splitter.split(utf8, parseSpecial: options.parseSpecial) {
-                switch fragment {
-                case .token(let id): ids.append(id)
-                case .text(let range):
-                    let part = String(decoding: UnsafeBufferPointer(rebasing: utf8[range]), as: UTF8.self)
-                    for word in words(part) { encodeWord(word, into: &ids) }
-                }
-            }
+        splitter.encode(text, options: options, special: special, addsBOS: addsBOSByDefault, addsEOS: addsEOSByDefault) {
+            utf8, _, ids in
+            for word in words(String(decoding: utf8, as: UTF8.self)) { encodeWord(word, into: &ids) }
         }
-        return special.wrap(ids, addBOS: options.addBOS ?? addsBOSByDefault, addEOS: options.addEOS ?? addsEOSByDefault)
     }
 
     /// BERT's basic tokenizer: normalized words, punctuation and ideographs one per word.
