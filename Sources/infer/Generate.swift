@@ -27,7 +27,7 @@ struct Generate: ParsableCommand {
         try Terminal.reportingErrors {
             let model = try Model(path: model, tokenizerPath: tokenizer)
             let session = try Session(model: model, contextLength: ctx)
-            var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(addBOS: true))
+            var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(parseSpecial: true))
             if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
             guard !tokens.isEmpty else { throw InferError.invalidArgument("the model has no BOS token: give a prompt") }
             guard tokens.count < session.contextLength else {
