@@ -25,7 +25,8 @@ let package = Package(
                 "InferKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"]),
+        // Fixtures/ holds golden data read at test time (and the script that makes it).
+        .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
     ]
 )

@@ -34,6 +34,9 @@ enum Terminal {
         } catch let error as InferError {
             note("error: \(error)")
             throw ExitCode.failure
+        } catch let error as ChatTemplateError {
+            note("error: \(error)")
+            throw ExitCode.failure
         }
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 
-/// Runs the built `infer` executable as a user would, capturing its output.
+/// Runs the built `infer` executable as a user would, capturing its output (through
+/// `CommandRunner`: no deadlock on large output, hung runs killed at the timeout).
 enum InferBinary {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Result = CommandResult
 
-    /// The `infer` built beside this test bundle (`.build/<config>/infer`).
+    /// `INFER_BINARY` if set, else the `infer` built beside this test bundle (`.build/<config>/infer`).
     static let url: URL = {
+        if let path = ProcessInfo.processInfo.environment["INFER_BINARY"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
         var directory = Bundle.main.bundleURL
         for _ in 0..<4 {
             let candidate = directory.appendingPathComponent("infer")
@@ -38,37 +38,16 @@ enum InferBinary {
         return url
     }()
 
-    /// Runs `infer arguments...` with `stdin` as its input; kills it after `timeout` seconds.
-    static func run(_ arguments: [String], stdin: String = "", timeout: Double = 120) throws -> Result {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+    /// Writes `contents` to a new file in the scratch directory and returns its path.
+    static func scratchFile(_ name: String, _ contents: String) throws -> String {
+        let url = scratchDirectory.appendingPathComponent(UUID().uuidString + "-" + name)
+        try Data(contents.utf8).write(to: url)
+        return url.path
+    }
 
-        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try? input.fileHandleForWriting.close()
-
-        let deadline = DispatchTime.now() + timeout
-        let timer = DispatchSource.makeTimerSource()
-        timer.schedule(deadline: deadline)
-        timer.setEventHandler { if process.isRunning { process.terminate() } }
-        timer.resume()
-        process.waitUntilExit()
-        timer.cancel()
-        group.wait()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    /// Runs `infer arguments...`, with `stdin` as its input (none: /dev/null); kills it
+    /// after `timeout` seconds.
+    static func run(_ arguments: [String], stdin: String? = nil, timeout: Double = 120) throws -> Result {
+        try CommandRunner.run(url, arguments, stdin: stdin.map { Data($0.utf8) }, timeout: timeout)
     }
 }

@@ -1,44 +1,56 @@
 /// A JSON value (RFC 8259), parsed straight from bytes: a `tokenizer.json` is megabytes of
 /// vocabulary, and its strings must come out byte-exact (no normalization on the way).
-/// Objects keep their members in file order.
-indirect enum JSONValue: Sendable {
+///
+/// It is also what chat templates are given (messages, tools, tool-call arguments), so it
+/// keeps what Python's `json` keeps, since the templates were written for Python: integers
+/// apart from floats (`1` prints as `1`, not `1.0`), object members in file order, and
+/// `NaN`/`Infinity` accepted.
+public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
-    case number(Double)
+    case int(Int)
+    case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([(key: String, value: JSONValue)])
+    case object(JSONObject)
 
-    /// The member `key` of an object (the first, should it repeat).
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.first { $0.key == key }?.value
+    /// The member `key` of an object (nil for other values or a missing key).
+    public subscript(key: String) -> JSONValue? {
+        object?[key]
     }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    var bool: Bool? {
+    public var bool: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    /// A number that is a whole value representable as Int.
-    var int: Int? {
-        guard case .number(let n) = self, n.rounded() == n, abs(n) < 0x1p53 else { return nil }
-        return Int(n)
+    /// An integer, or a float with a whole value representable as Int.
+    public var int: Int? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d) where d.rounded() == d && abs(d) < 0x1p53: return Int(d)
+        default: return nil
+        }
     }
 
-    var array: [JSONValue]? {
+    public var array: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    var members: [(key: String, value: JSONValue)]? {
-        if case .object(let m) = self { return m }
+    public var object: JSONObject? {
+        if case .object(let o) = self { return o }
         return nil
+    }
+
+    /// An object's members in order.
+    var members: [(key: String, value: JSONValue)]? {
+        object?.members
     }
 
     var isNull: Bool {
@@ -46,7 +58,7 @@ indirect enum JSONValue: Sendable {
         return false
     }
 
-    /// Parses a whole document; the error message says what is wrong and at which byte.
+    /// Parses a whole document; the error says what is wrong and where.
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
         var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self))
         parser.skipWhitespace()
@@ -55,10 +67,108 @@ indirect enum JSONValue: Sendable {
         guard parser.offset == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
         return value
     }
+
+    /// Parses JSON text; throws `JSONError`.
+    public init(parsing text: String) throws {
+        var utf8 = text
+        self = try utf8.withUTF8 { try JSONValue.parse(UnsafeRawBufferPointer($0)) }
+    }
 }
 
-struct JSONError: Error {
-    let message: String
+/// A JSON object: its members in order, as parsed (a `tokenizer.json` vocabulary has
+/// hundreds of thousands, so nothing is built for them but this list). Keys compare by
+/// their exact code points, not by Unicode canonical equivalence (two vocabulary entries may
+/// differ only in normalization). Should a document repeat a key, lookup finds the last value,
+/// as Python's `json` keeps it.
+public struct JSONObject: Sendable, Equatable, Sequence {
+    public private(set) var members: [(key: String, value: JSONValue)] = []
+
+    public init() {}
+
+    /// An object with `pairs` in order (setting a key again replaces its value in place).
+    public init(_ pairs: [(String, JSONValue)]) {
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// The member `key`; setting replaces its value in place, or appends it; nil removes it.
+    public subscript(key: String) -> JSONValue? {
+        get { index(of: key).map { members[$0].value } }
+        set {
+            switch (index(of: key), newValue) {
+            case (let i?, let value?): members[i].value = value
+            case (let i?, nil): members.remove(at: i)
+            case (nil, let value?): members.append((key, value))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    /// Objects are small where keys are looked up (messages, schemas, configs): a scan wins.
+    private func index(of key: String) -> Int? {
+        members.lastIndex { $0.key.utf8.elementsEqual(key.utf8) }
+    }
+
+    /// Appends a member as parsed, without looking for an earlier one with the same key.
+    mutating func appendParsed(_ key: String, _ value: JSONValue) {
+        members.append((key, value))
+    }
+
+    /// The keys in order.
+    public var keys: [String] { members.map(\.key) }
+    public var count: Int { members.count }
+    public var isEmpty: Bool { members.isEmpty }
+
+    /// The members in order.
+    public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
+        members.makeIterator()
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.members.count == b.members.count
+            && zip(a.members, b.members).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value }
+    }
+}
+
+/// A string compared and hashed by its UTF-8 bytes (its code points), as Python compares
+/// strings, where Swift's `String` would equate canonically equivalent spellings.
+struct ExactString: Hashable, Sendable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (a: ExactString, b: ExactString) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var copy = string
+        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
+    ExpressibleByDictionaryLiteral
+{
+    public init(nilLiteral: ()) { self = .null }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// Dictionary literals keep their source order.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
+}
+
+/// Malformed JSON: what is wrong and where.
+public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let problem: String
+    /// Byte offset in the document, and the same place as 1-based line and column (in characters).
+    public let offset: Int
+    public let line: Int
+    public let column: Int
+
+    /// The problem and its byte offset ("expected ':' at byte 12").
+    public var message: String { "\(problem) at byte \(offset)" }
+    public var description: String { "\(problem) at line \(line), column \(column)" }
 }
 
 private struct JSONParser {
@@ -72,7 +182,16 @@ private struct JSONParser {
     }
 
     func error(_ problem: String) -> JSONError {
-        JSONError(message: "\(problem) at byte \(offset)")
+        var line = 1
+        var lineStart = 0
+        let end = min(offset, bytes.count)
+        for i in 0..<end where bytes[i] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = i + 1
+        }
+        // Columns count characters: UTF-8 continuation bytes are skipped.
+        let column = bytes[lineStart..<end].filter { $0 & 0xC0 != 0x80 }.count + 1
+        return JSONError(problem: problem, offset: offset, line: line, column: column)
     }
 
     mutating func skipWhitespace() {
@@ -94,7 +213,14 @@ private struct JSONParser {
         case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectWord("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        // Python's json reads these non-standard words too.
+        case UInt8(ascii: "N"): try expectWord("NaN"); return .double(.nan)
+        case UInt8(ascii: "I"): try expectWord("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "-") where offset + 1 < bytes.count && bytes[offset + 1] == UInt8(ascii: "I"):
+            offset += 1
+            try expectWord("Infinity")
+            return .double(-.infinity)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character '\(Unicode.Scalar(bytes[offset]))'")
         }
     }
@@ -109,11 +235,11 @@ private struct JSONParser {
 
     mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
         offset += 1
-        var members: [(key: String, value: JSONValue)] = []
+        var object = JSONObject()
         skipWhitespace()
         if offset < bytes.count && bytes[offset] == UInt8(ascii: "}") {
             offset += 1
-            return .object(members)
+            return .object(object)
         }
         while true {
             skipWhitespace()
@@ -123,14 +249,14 @@ private struct JSONParser {
             guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw error("expected ':'") }
             offset += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth + 1)))
+            object.appendParsed(key, try parseValue(depth: depth + 1))
             skipWhitespace()
             guard offset < bytes.count else { throw error("unexpected end of JSON in an object") }
             if bytes[offset] == UInt8(ascii: ",") {
                 offset += 1
             } else if bytes[offset] == UInt8(ascii: "}") {
                 offset += 1
-                return .object(members)
+                return .object(object)
             } else {
                 throw error("expected ',' or '}'")
             }
@@ -161,22 +287,48 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseNumber() throws(JSONError) -> Double {
+    /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`: an integer without fraction or
+    /// exponent (a float if it does not fit in 64 bits), else a float.
+    mutating func parseNumber() throws(JSONError) -> JSONValue {
         let start = offset
-        while offset < bytes.count {
-            switch bytes[offset] {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"),
-                 UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
-                offset += 1
-                continue
-            default:
-                break
-            }
-            break
+        let negative = bytes[offset] == UInt8(ascii: "-")
+        if negative { offset += 1 }
+        let integerStart = offset
+        // The integer part is accumulated as it is scanned: token ids are most numbers read.
+        var magnitude = 0
+        var overflow = false
+        while offset < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) {
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int(bytes[offset] - UInt8(ascii: "0")))
+            overflow = overflow || o1 || o2
+            magnitude = sum
+            offset += 1
         }
+        let integerDigits = offset - integerStart
+        guard integerDigits > 0 else { throw error("invalid number") }
+        guard bytes[integerStart] != UInt8(ascii: "0") || integerDigits == 1 else { throw error("invalid number (leading zero)") }
+        var isInteger = true
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            isInteger = false
+            guard skipDigits() > 0 else { throw error("invalid number") }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            isInteger = false
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            guard skipDigits() > 0 else { throw error("invalid number") }
+        }
+        if isInteger && !overflow { return .int(negative ? -magnitude : magnitude) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw error("invalid number '\(text)'") }
-        return value
+        return .double(value)
+    }
+
+    private mutating func skipDigits() -> Int {
+        let from = offset
+        while offset < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) { offset += 1 }
+        return offset - from
     }
 
     mutating func parseString() throws(JSONError) -> String {
