@@ -6,5 +6,5 @@ struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
         abstract: "Run open-weight language models on this machine's CPU.",
-        subcommands: [Generate.self, Info.self, Tokenize.self, Template.self])
+        subcommands: [Chat.self, Generate.self, Info.self, Tokenize.self, Template.self])
 }

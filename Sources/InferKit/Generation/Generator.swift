@@ -106,12 +106,17 @@ public struct Generator {
     /// held-back text and report `.cancelled`.
     public mutating func cancel() {
         guard !done else { return }
-        queued.removeAll()
-        _ = finish(.cancelled)
+        queueFinish(.cancelled)
     }
 
-    /// Queues the final events (held-back text, then `.finished`) and returns the first.
+    /// Queues the final events and returns the first.
     private mutating func finish(_ reason: FinishReason, text: String = "") -> GenerationEvent {
+        queueFinish(reason, text: text)
+        return queued.removeFirst()
+    }
+
+    /// Queues the final events: held-back text, then `.finished`.
+    private mutating func queueFinish(_ reason: FinishReason, text: String = "") {
         done = true
         var remaining = text
         if reason != .stopString {
@@ -124,7 +129,6 @@ public struct Generator {
             pendingTokens.removeAll()
         }
         queued.append(.finished(reason, stats))
-        return queued.removeFirst()
     }
 }
 

@@ -1,0 +1,133 @@
+import Foundation
+
+/// One conversation with a model: the messages so far, the chat template that turns them
+/// into a prompt, and the `Session` whose KV cache holds that prompt. Each turn renders
+/// the whole conversation but only computes the tokens the cache does not already hold,
+/// so earlier turns are never reprocessed.
+///
+/// ```swift
+/// let chat = try ChatSession(model: model, systemPrompt: "You are terse.")
+/// for try await event in chat.respond(to: "Hello!") {
+///     if case .text(let piece, _) = event { print(piece, terminator: "") }
+/// }
+/// ```
+public final class ChatSession: @unchecked Sendable {
+    public let model: Model
+    /// The template that renders the conversation.
+    public let template: ChatTemplate
+    /// Where the template came from: the model file, or the name of a built-in one.
+    public let templateOrigin: String
+    public var parameters: GenerateParameters
+    /// Drop the oldest turns (after the system prompt) when the context is full; when
+    /// false, a full context is an error.
+    public var contextShift: Bool
+    /// The conversation, system prompt first when there is one.
+    public private(set) var messages: [ChatMessage] = []
+    /// The statistics of the last answer.
+    public private(set) var lastStats = GenerationStats()
+    let session: Session
+
+    /// - Parameters:
+    ///   - template: the chat template; nil uses the model's own, or the built-in plain
+    ///     "User:/Assistant:" transcript when the model has none.
+    ///   - contextLength: positions of the KV cache (default: the model's, at most 4096).
+    public init(model: Model, template: ChatTemplate? = nil, systemPrompt: String? = nil,
+                parameters: GenerateParameters = GenerateParameters(), contextLength: Int? = nil,
+                contextShift: Bool = true) throws {
+        self.model = model
+        if let template {
+            self.template = template
+            templateOrigin = "given"
+        } else if let source = model.chatTemplate {
+            self.template = try ChatTemplate(source: source)
+            templateOrigin = "model"
+        } else {
+            self.template = try ChatTemplate.builtin(named: "plain")
+            templateOrigin = "plain (the model has no chat template)"
+        }
+        self.parameters = parameters
+        self.contextShift = contextShift
+        session = try Session(model: model, contextLength: contextLength)
+        setSystemPrompt(systemPrompt)
+    }
+
+    /// Replaces the system prompt (nil removes it), keeping the rest of the conversation.
+    public func setSystemPrompt(_ text: String?) {
+        messages.removeAll { $0.role == "system" }
+        if let text, !text.isEmpty { messages.insert(.system(text), at: 0) }
+    }
+
+    /// Forgets the conversation (the system prompt stays).
+    public func reset() {
+        messages.removeAll { $0.role != "system" }
+        session.reset()
+    }
+
+    /// Tokens the session holds (the conversation so far, as the model saw it).
+    public var contextUsed: Int { session.tokens.count }
+    public var contextLength: Int { session.contextLength }
+
+    /// The prompt for the conversation plus `next` (if given), with the assistant header.
+    public func prompt(adding next: ChatMessage? = nil) throws -> String {
+        try render(messages + (next.map { [$0] } ?? []))
+    }
+
+    /// Streams the model's answer to `text`. When it ends (or the reader stops early), the
+    /// answer as far as it got joins the conversation.
+    public func respond(to text: String) -> GenerationStream {
+        GenerationStream(start: { try self.beginTurn(.user(text)) },
+                         completion: { answer, stats in self.endTurn(answer: answer, stats: stats ?? GenerationStats()) })
+    }
+
+    /// Adds `message` and prepares the answer's generator: renders the conversation,
+    /// making room by dropping the oldest turns if needed, and reuses the cached prefix.
+    /// Call `endTurn` with the answer when the generator finishes.
+    public func beginTurn(_ message: ChatMessage) throws -> Generator {
+        var candidate = messages + [message]
+        // Leave room for an answer: the token budget, or a quarter of the context.
+        let reserve = min(parameters.maxTokens ?? session.contextLength / 4, session.contextLength / 2)
+        var tokens = try encodePrompt(render(candidate))
+        while tokens.count + reserve > session.contextLength {
+            guard contextShift else {
+                throw InferError.contextFull(needed: tokens.count + reserve, capacity: session.contextLength)
+            }
+            guard let oldest = candidate.firstIndex(where: { $0.role != "system" }), oldest < candidate.count - 1 else {
+                throw InferError.invalidArgument("the message (\(tokens.count) tokens with the system prompt) does not fit in the context of \(session.contextLength) tokens")
+            }
+            // Drop the oldest exchange: the first non-system message and its answers.
+            var end = oldest + 1
+            while end < candidate.count - 1 && candidate[end].role != "user" { end += 1 }
+            candidate.removeSubrange(oldest..<end)
+            tokens = try encodePrompt(render(candidate))
+        }
+        let generator = try Generator(session: session, prompt: tokens, parameters: parameters)
+        messages = candidate
+        return generator
+    }
+
+    /// Records the answer the generator produced. Surrounding whitespace is dropped: the
+    /// template puts its own between turns (and a reply to "Assistant:" starts with a space).
+    public func endTurn(answer: String, stats: GenerationStats) {
+        messages.append(.assistant(answer.trimmingCharacters(in: .whitespacesAndNewlines)))
+        lastStats = stats
+    }
+
+    private func render(_ messages: [ChatMessage]) throws -> String {
+        let tokenizer = model.tokenizer
+        return try template.render(messages: messages, addGenerationPrompt: true,
+                                   bosToken: tokenizer.special.bos.map(tokenizer.piece(of:)) ?? "",
+                                   eosToken: tokenizer.special.eos.map(tokenizer.piece(of:)) ?? "")
+    }
+
+    /// Tokens of a rendered prompt: special tokens in the text are parsed, and BOS is added
+    /// only when the model wants it and the template did not already write it.
+    private func encodePrompt(_ text: String) throws -> [Int] {
+        let tokenizer = model.tokenizer
+        let bosText = tokenizer.special.bos.map(tokenizer.piece(of:)) ?? ""
+        let templateWroteBOS = !bosText.isEmpty && text.hasPrefix(bosText)
+        let tokens = tokenizer.encode(text, options: EncodeOptions(addBOS: tokenizer.addsBOSByDefault && !templateWroteBOS,
+                                                                   parseSpecial: true))
+        guard !tokens.isEmpty else { throw InferError.invalidArgument("the chat template rendered an empty prompt") }
+        return tokens
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import Foundation
+import InferKit
+import Synchronization
+
+struct Chat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a model in the terminal (or, with stdin not a terminal, one message per line).",
+        discussion: """
+            In the chat: /help, /reset, /system TEXT, /params, /quit (or end of input). \
+            Ctrl-C stops the current answer without leaving the chat.
+            """)
+
+    @Argument(help: "Model file (GGUF, or llama2.c model.bin with --tokenizer).")
+    var model: String
+
+    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
+    var tokenizer: String?
+
+    @Option(name: .long, help: "System prompt.")
+    var system: String?
+
+    @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
+    var ctx: Int?
+
+    @Option(name: .long, help: "Use a built-in chat template instead of the model's: \(ChatTemplate.builtinNames.joined(separator: ", ")).")
+    var chatTemplate: String?
+
+    @Flag(name: .long, help: "When the context is full, stop with a message instead of dropping the oldest turns.")
+    var noContextShift = false
+
+    @Flag(name: [.short, .long], help: "After each answer, print token counts and speed on stderr.")
+    var verbose = false
+
+    @OptionGroup var sampling: SamplingOptions
+
+    /// Set by SIGINT while an answer is being generated.
+    static let interrupted = Atomic<Bool>(false)
+
+    func run() throws {
+        try Terminal.reportingErrors {
+            let interactive = isatty(STDIN_FILENO) == 1
+            if interactive { Terminal.note("loading \(model) ...") }
+            let loaded = try Model(path: model, tokenizerPath: tokenizer)
+            let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
+            let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
+                                       parameters: sampling.parameters(defaultMaxTokens: nil),
+                                       contextLength: ctx, contextShift: !noContextShift)
+            if template == nil && loaded.chatTemplate == nil {
+                Terminal.note("note: \(model) has no chat template; using a plain User:/Assistant: transcript")
+            }
+            if interactive { Terminal.note("ready: type a message, /help for commands, Ctrl-D to quit") }
+            try loop(chat, interactive: interactive)
+        }
+    }
+
+    private func loop(_ chat: ChatSession, interactive: Bool) throws {
+        while true {
+            if interactive { Terminal.write("> ") }
+            guard let line = readLine(strippingNewline: true) else {
+                if interactive { Terminal.write("\n") }
+                return
+            }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text.hasPrefix("/") {
+                if try command(text, chat) == .quit { return }
+                continue
+            }
+            do {
+                try answer(text, chat, interactive: interactive)
+            } catch let error as InferError {
+                Terminal.note("error: \(error)")  // the chat goes on
+            } catch let error as ChatTemplateError {
+                Terminal.note("error: the chat template failed: \(error)")
+            }
+        }
+    }
+
+    private func answer(_ text: String, _ chat: ChatSession, interactive: Bool) throws {
+        var generator = try chat.beginTurn(.user(text))
+        Chat.interrupted.store(false, ordering: .relaxed)
+        signal(SIGINT) { _ in Chat.interrupted.store(true, ordering: .relaxed) }
+        defer { signal(SIGINT, SIG_DFL) }
+        var answer = ""
+        while let event = try generator.next() {
+            if Chat.interrupted.load(ordering: .relaxed) { generator.cancel() }
+            switch event {
+            case .text(let piece, _):
+                // Show the answer from its first visible character.
+                let shown = answer.allSatisfy(\.isWhitespace) ? String(piece.drop(while: \.isWhitespace)) : piece
+                answer += piece
+                Terminal.write(shown)
+            case .finished(let reason, let stats):
+                chat.endTurn(answer: answer, stats: stats)
+                Terminal.write(interactive ? "\n\n" : "\n")
+                if reason == .cancelled { Terminal.note("(stopped)") }
+                if reason == .contextFull { Terminal.note("(the context is full: the next message drops the oldest turns)") }
+                if verbose {
+                    Terminal.note(String(format: "[%d prompt tokens computed, %d reused, %.1f tokens/s; %d tokens generated, %.1f tokens/s; context %d/%d; %@]",
+                                         stats.promptTokens, stats.reusedTokens, stats.promptTokensPerSecond,
+                                         stats.generatedTokens, stats.generationTokensPerSecond,
+                                         chat.contextUsed, chat.contextLength, reason.rawValue))
+                }
+            }
+        }
+    }
+
+    private enum CommandResult { case proceed, quit }
+
+    private func command(_ text: String, _ chat: ChatSession) throws -> CommandResult {
+        let name = text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? text
+        let argument = text.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        switch name {
+        case "/quit", "/exit":
+            return .quit
+        case "/reset":
+            chat.reset()
+            Terminal.note("(conversation cleared)")
+        case "/system":
+            chat.setSystemPrompt(argument.isEmpty ? nil : argument)
+            Terminal.note(argument.isEmpty ? "(system prompt removed)" : "(system prompt set)")
+        case "/params":
+            let p = chat.parameters
+            Terminal.note("""
+                temperature \(p.temperature), top-k \(p.topK), top-p \(p.topP), min-p \(p.minP), \
+                repeat penalty \(p.repeatPenalty) over \(p.penaltyWindow), frequency \(p.frequencyPenalty), \
+                presence \(p.presencePenalty), max tokens \(p.maxTokens.map(String.init) ?? "unlimited"), \
+                seed \(p.seed.map(String.init) ?? "random"), stop \(p.stop), \
+                context \(chat.contextUsed)/\(chat.contextLength), template: \(chat.templateOrigin)
+                """)
+        case "/help":
+            Terminal.note("""
+                /reset          forget the conversation (keeps the system prompt)
+                /system TEXT    set the system prompt (empty: remove it)
+                /params         show the generation settings
+                /quit           leave (so does Ctrl-D)
+                Ctrl-C stops the answer being written.
+                """)
+        default:
+            Terminal.note("unknown command \(name): /help lists them")
+        }
+        return .proceed
+    }
+}
