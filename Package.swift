@@ -26,6 +26,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fixtures/ holds golden data read at test time (and the script that makes it).
+        // The README's library example, compiled and run by the tests.
+        .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
     ]

@@ -92,10 +92,8 @@ struct Chat: ParsableCommand {
             if Chat.interrupted.load(ordering: .relaxed) { generator.cancel() }
             switch event {
             case .text(let piece, _):
-                // Show the answer from its first visible character.
-                let shown = answer.allSatisfy(\.isWhitespace) ? String(piece.drop(while: \.isWhitespace)) : piece
                 answer += piece
-                Terminal.write(shown)
+                Terminal.write(piece)
             case .finished(let reason, let stats):
                 chat.endTurn(answer: answer, stats: stats)
                 Terminal.write(interactive ? "\n\n" : "\n")

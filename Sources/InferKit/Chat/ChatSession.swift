@@ -100,7 +100,8 @@ public final class ChatSession: @unchecked Sendable {
             candidate.removeSubrange(oldest..<end)
             tokens = try encodePrompt(render(candidate))
         }
-        let generator = try Generator(session: session, prompt: tokens, parameters: parameters)
+        let generator = try Generator(session: session, prompt: tokens, parameters: parameters,
+                                      dropLeadingWhitespace: true)
         messages = candidate
         return generator
     }

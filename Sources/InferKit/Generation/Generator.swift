@@ -52,13 +52,19 @@ public struct Generator {
     private var done = false
     private var queued: [GenerationEvent] = []
     private var pendingTokens: [Int] = []
+    private var dropLeadingWhitespace: Bool
     private let clock = ContinuousClock()
     private var generationTime: Duration = .zero
 
     /// Appends `prompt` to the session (reusing any cached prefix) and prepares to generate.
-    /// - Parameter prompt: the full token sequence the model should continue; the part the
-    ///   session already holds is not computed again.
-    public init(session: Session, prompt: [Int], parameters: GenerateParameters) throws {
+    /// - Parameters:
+    ///   - prompt: the full token sequence the model should continue; the part the session
+    ///     already holds is not computed again.
+    ///   - dropLeadingWhitespace: leave out whitespace before the first visible character
+    ///     (an answer after "Assistant:" starts with a space).
+    public init(session: Session, prompt: [Int], parameters: GenerateParameters,
+                dropLeadingWhitespace: Bool = false) throws {
+        self.dropLeadingWhitespace = dropLeadingWhitespace
         try parameters.validate()
         guard !prompt.isEmpty else { throw InferError.invalidArgument("the prompt is empty: there is nothing to continue") }
         self.session = session
@@ -93,7 +99,12 @@ public struct Generator {
             stats.generatedTokens += 1
             try session.append([token])
             pendingTokens.append(token)
-            let (text, stopped) = stopStrings.feed(detokenizer.append(token))
+            var piece = detokenizer.append(token)
+            if dropLeadingWhitespace {
+                piece = String(piece.drop(while: \.isWhitespace))
+                dropLeadingWhitespace = piece.isEmpty
+            }
+            let (text, stopped) = stopStrings.feed(piece)
             if stopped { return finish(.stopString, text: text) }
             if !text.isEmpty {
                 defer { pendingTokens.removeAll() }
