@@ -35,7 +35,7 @@ struct Info: ParsableCommand {
             lines.append("vocabulary:      \(t.vocabularySize) tokens")
             let specials: [(String, Int?)] = [("BOS", t.special.bos), ("EOS", t.special.eos), ("EOT", t.special.eot),
                                               ("UNK", t.special.unknown), ("PAD", t.special.padding)]
-            let named = specials.compactMap { name, id in id.map { "\(name) \($0) '\(t.piece(of: $0))'" } }
+            let named = specials.compactMap { name, id in id.map { "\(name) \($0) '\(Tokenize.escaped(t.piece(of: $0)))'" } }
             lines.append("special tokens:  \(named.isEmpty ? "none" : named.joined(separator: ", "))")
             lines.append("chat template:   \(model.chatTemplate == nil ? "none" : "present (\(model.chatTemplate!.count) characters)")")
             print(lines.joined(separator: "\n"))
