@@ -11,18 +11,36 @@ let package = Package(
     products: [
         .library(name: "InferKit", targets: ["InferKit"]),
         .executable(name: "infer", targets: ["infer"]),
+        .library(name: "InferServer", targets: ["InferServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Hummingbird's own dependencies, named for the modules the server imports.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .target(name: "CKernels", path: "Kernels", cSettings: kernelFlags),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "InferKit", dependencies: ["CKernels", "COpenBLAS"]),
+        // The OpenAI-compatible HTTP server: apart from InferKit, so that the library
+        // needs no web stack.
+        .target(
+            name: "InferServer",
+            dependencies: [
+                "InferKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "infer",
             dependencies: [
                 "InferKit",
+                "InferServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fixtures/ holds golden data read at test time (and the script that makes it).
@@ -30,5 +48,13 @@ let package = Package(
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
+        .testTarget(
+            name: "InferServerTests",
+            dependencies: [
+                "InferServer",
+                "InferKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
     ]
 )

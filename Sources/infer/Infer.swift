@@ -2,9 +2,9 @@ import ArgumentParser
 import InferKit
 
 @main
-struct Infer: ParsableCommand {
+struct Infer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infer",
         abstract: "Run open-weight language models on this machine's CPU.",
-        subcommands: [Chat.self, Generate.self, Info.self, Tokenize.self, Template.self])
+        subcommands: [Chat.self, Generate.self, Serve.self, Info.self, Tokenize.self, Template.self])
 }

@@ -31,12 +31,28 @@ enum Terminal {
     static func reportingErrors(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as InferError {
-            note("error: \(error)")
-            throw ExitCode.failure
-        } catch let error as ChatTemplateError {
-            note("error: \(error)")
-            throw ExitCode.failure
+        } catch {
+            throw report(error)
         }
+    }
+
+    /// Runs `body`; an InferKit error becomes one line on stderr and exit status 1.
+    static func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw report(error)
+        }
+    }
+
+    /// The error to leave with: an InferKit error is reported here and ends with status 1;
+    /// others pass through to ArgumentParser.
+    private static func report(_ error: any Error) -> any Error {
+        switch error {
+        case let error as InferError: note("error: \(error)")
+        case let error as ChatTemplateError: note("error: \(error)")
+        default: return error
+        }
+        return ExitCode.failure
     }
 }

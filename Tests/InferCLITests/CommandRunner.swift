@@ -40,6 +40,12 @@ struct CommandTimedOut: Error, CustomStringConvertible {
 enum CommandRunner {
     static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil,
                     environment: [String: String]? = nil, timeout: Double = 120) throws -> CommandResult {
+        try start(executable, arguments, stdin: stdin, environment: environment).wait(timeout: timeout)
+    }
+
+    /// Starts the program and returns while it runs (a server), to be signalled and waited for.
+    static func start(_ executable: URL, _ arguments: [String], stdin: Data? = nil,
+                      environment: [String: String]? = nil) throws -> RunningCommand {
         // A program that exits without reading its input must not kill the test process
         // with SIGPIPE when the feeder writes to the closed pipe.
         signal(SIGPIPE, SIG_IGN)
@@ -96,8 +102,6 @@ enum CommandRunner {
             throw CommandFailedToStart(path: executable.path, reason: String(cString: strerror(spawned)))
         }
 
-        let stdoutReader = PipeReader(stdoutPipe.read)
-        let stderrReader = PipeReader(stderrPipe.read)
         if let stdin, let stdinPipe {
             Thread.detachNewThread {
                 // A program that stops reading early closes the pipe: that is not an error here.
@@ -114,7 +118,56 @@ enum CommandRunner {
             }
         }
 
-        let waiter = ExitWaiter(pid)
+        return RunningCommand(executable: executable, arguments: arguments, pid: pid, waiter: ExitWaiter(pid),
+                              stdoutReader: PipeReader(stdoutPipe.read), stderrReader: PipeReader(stderrPipe.read))
+    }
+
+    /// A close-on-exec pipe. Glibc's `pipe2` is not visible to Swift, so the flag is set
+    /// after `pipe`; `spawnLock` keeps other runs from spawning in between.
+    private static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw CommandFailedToStart(path: "pipe", reason: String(cString: strerror(errno)))
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (fds[0], fds[1])
+    }
+
+    /// Held from creating a run's pipes until its program has started, so that no program
+    /// started concurrently inherits them (and holds them open).
+    private static let spawnLock = NSLock()
+}
+
+/// A program started by `CommandRunner.start`: its output is collected while it runs.
+final class RunningCommand: @unchecked Sendable {
+    let executable: URL
+    let arguments: [String]
+    let pid: pid_t
+    private let waiter: ExitWaiter
+    private let stdoutReader: PipeReader
+    private let stderrReader: PipeReader
+
+    fileprivate init(executable: URL, arguments: [String], pid: pid_t, waiter: ExitWaiter,
+                     stdoutReader: PipeReader, stderrReader: PipeReader) {
+        self.executable = executable
+        self.arguments = arguments
+        self.pid = pid
+        self.waiter = waiter
+        self.stdoutReader = stdoutReader
+        self.stderrReader = stderrReader
+    }
+
+    /// What the program has printed on stderr so far.
+    var stderrSoFar: String { String(decoding: stderrReader.current, as: UTF8.self) }
+
+    /// Sends `signal` to the program.
+    func send(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Waits for the program to exit; kills it (and any children) after `timeout` seconds.
+    func wait(timeout: Double = 120) throws -> CommandResult {
+        let pid = self.pid
         var timedOut = false
         if !waiter.wait(seconds: timeout) {
             timedOut = true
@@ -134,21 +187,6 @@ enum CommandRunner {
         }
         return result
     }
-
-    /// A close-on-exec pipe. Glibc's `pipe2` is not visible to Swift, so the flag is set
-    /// after `pipe`; `spawnLock` keeps other runs from spawning in between.
-    private static func makePipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
-            throw CommandFailedToStart(path: "pipe", reason: String(cString: strerror(errno)))
-        }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return (fds[0], fds[1])
-    }
-
-    /// Held from creating a run's pipes until its program has started, so that no program
-    /// started concurrently inherits them (and holds them open).
-    private static let spawnLock = NSLock()
 }
 
 struct CommandFailedToStart: Error, CustomStringConvertible {
@@ -160,7 +198,7 @@ struct CommandFailedToStart: Error, CustomStringConvertible {
 /// Waits for a process on a thread of its own, so the wait can time out. The process is
 /// left unreaped (a zombie) until `reap()`, so its id, and the id of its process group,
 /// cannot be reused by an unrelated process while its leftover children are ended.
-private final class ExitWaiter: @unchecked Sendable {
+fileprivate final class ExitWaiter: @unchecked Sendable {
     private let pid: pid_t
     private let exited = DispatchSemaphore(value: 0)
 
@@ -190,7 +228,7 @@ private final class ExitWaiter: @unchecked Sendable {
 }
 
 /// Reads a pipe to its end on a thread of its own.
-private final class PipeReader: @unchecked Sendable {
+fileprivate final class PipeReader: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private let done = DispatchSemaphore(value: 0)
@@ -208,6 +246,9 @@ private final class PipeReader: @unchecked Sendable {
             done.signal()
         }
     }
+
+    /// What has been read so far.
+    var current: Data { lock.withLock { data } }
 
     /// What was read, once the pipe is closed; if a child the program left behind still
     /// holds it open, what was read within a few seconds.

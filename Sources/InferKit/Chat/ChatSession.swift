@@ -13,10 +13,12 @@ import Foundation
 /// ```
 public final class ChatSession: @unchecked Sendable {
     public let model: Model
+    /// Renders the conversation and encodes it.
+    public let chatPrompt: ChatPrompt
     /// The template that renders the conversation.
-    public let template: ChatTemplate
+    public var template: ChatTemplate { chatPrompt.template }
     /// Where the template came from: the model file, or the name of a built-in one.
-    public let templateOrigin: String
+    public var templateOrigin: String { chatPrompt.templateOrigin }
     public var parameters: GenerateParameters
     /// Drop the oldest turns (after the system prompt) when the context is full; when
     /// false, a full context is an error.
@@ -35,16 +37,7 @@ public final class ChatSession: @unchecked Sendable {
                 parameters: GenerateParameters = GenerateParameters(), contextLength: Int? = nil,
                 contextShift: Bool = true) throws {
         self.model = model
-        if let template {
-            self.template = template
-            templateOrigin = "given"
-        } else if let source = model.chatTemplate {
-            self.template = try ChatTemplate(source: source)
-            templateOrigin = "model"
-        } else {
-            self.template = try ChatTemplate.builtin(named: "plain")
-            templateOrigin = "plain (the model has no chat template)"
-        }
+        chatPrompt = try ChatPrompt(model: model, template: template)
         self.parameters = parameters
         self.contextShift = contextShift
         session = try Session(model: model, contextLength: contextLength)
@@ -69,7 +62,7 @@ public final class ChatSession: @unchecked Sendable {
 
     /// The prompt for the conversation plus `next` (if given), with the assistant header.
     public func prompt(adding next: ChatMessage? = nil) throws -> String {
-        try render(messages + (next.map { [$0] } ?? []))
+        try chatPrompt.text(for: messages + (next.map { [$0] } ?? []))
     }
 
     /// Streams the model's answer to `text`. When it ends (or the reader stops early), the
@@ -86,7 +79,7 @@ public final class ChatSession: @unchecked Sendable {
         var candidate = messages + [message]
         // Leave room for an answer: the token budget, or a quarter of the context.
         let reserve = min(parameters.maxTokens ?? session.contextLength / 4, session.contextLength / 2)
-        var tokens = try encodePrompt(render(candidate))
+        var tokens = try chatPrompt.tokens(for: candidate)
         while tokens.count + reserve > session.contextLength {
             guard contextShift else {
                 throw InferError.contextFull(needed: tokens.count + reserve, capacity: session.contextLength)
@@ -98,7 +91,7 @@ public final class ChatSession: @unchecked Sendable {
             var end = oldest + 1
             while end < candidate.count - 1 && candidate[end].role != "user" { end += 1 }
             candidate.removeSubrange(oldest..<end)
-            tokens = try encodePrompt(render(candidate))
+            tokens = try chatPrompt.tokens(for: candidate)
         }
         let generator = try Generator(session: session, prompt: tokens, parameters: parameters,
                                       dropLeadingWhitespace: true)
@@ -111,24 +104,5 @@ public final class ChatSession: @unchecked Sendable {
     public func endTurn(answer: String, stats: GenerationStats) {
         messages.append(.assistant(answer.trimmingCharacters(in: .whitespacesAndNewlines)))
         lastStats = stats
-    }
-
-    private func render(_ messages: [ChatMessage]) throws -> String {
-        let tokenizer = model.tokenizer
-        return try template.render(messages: messages, addGenerationPrompt: true,
-                                   bosToken: tokenizer.special.bos.map(tokenizer.piece(of:)) ?? "",
-                                   eosToken: tokenizer.special.eos.map(tokenizer.piece(of:)) ?? "")
-    }
-
-    /// Tokens of a rendered prompt: special tokens in the text are parsed, and BOS is added
-    /// only when the model wants it and the template did not already write it.
-    private func encodePrompt(_ text: String) throws -> [Int] {
-        let tokenizer = model.tokenizer
-        let bosText = tokenizer.special.bos.map(tokenizer.piece(of:)) ?? ""
-        let templateWroteBOS = !bosText.isEmpty && text.hasPrefix(bosText)
-        let tokens = tokenizer.encode(text, options: EncodeOptions(addBOS: tokenizer.addsBOSByDefault && !templateWroteBOS,
-                                                                   parseSpecial: true))
-        guard !tokens.isEmpty else { throw InferError.invalidArgument("the chat template rendered an empty prompt") }
-        return tokens
     }
 }

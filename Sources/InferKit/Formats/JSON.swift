@@ -73,6 +73,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         var utf8 = text
         self = try utf8.withUTF8 { try JSONValue.parse(UnsafeRawBufferPointer($0)) }
     }
+
+    /// Parses JSON from its UTF-8 bytes (a request body), refusing strings that are not
+    /// valid UTF-8; throws `JSONError`.
+    public init(parsing bytes: [UInt8]) throws {
+        self = try bytes.withUnsafeBytes { try JSONValue.parse($0) }
+    }
 }
 
 /// A JSON object: its members in order, as parsed (a `tokenizer.json` vocabulary has

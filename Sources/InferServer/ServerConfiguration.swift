@@ -1,0 +1,40 @@
+import InferKit
+
+/// How the server listens and how many requests it serves at once.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on: loopback unless told otherwise.
+    public var host: String
+    /// Port; 0 picks a free one (the server reports it when listening).
+    public var port: Int
+    /// Requests generated at the same time, each in its own slot: a session with its own KV
+    /// cache of `contextLength` positions (memory grows with both).
+    public var parallel: Int
+    /// Positions in each slot's context; nil: the model's, at most 4096.
+    public var contextLength: Int?
+    /// Requests that may wait for a slot; further ones get 503 with Retry-After.
+    public var queueLimit: Int
+    /// When set, requests must carry `Authorization: Bearer KEY` (all but /health).
+    public var apiKey: String?
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    public var maxBodyBytes: Int
+    /// The model's name in requests and responses; nil: the file name without its extension
+    /// (as llama.cpp's server names it).
+    public var modelID: String?
+    /// The chat template for chat requests; nil: the model's own, or the built-in plain
+    /// "User:/Assistant:" transcript when the model has none.
+    public var chatTemplate: ChatTemplate?
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
+                queueLimit: Int = 16, apiKey: String? = nil, maxBodyBytes: Int = 8 << 20, modelID: String? = nil,
+                chatTemplate: ChatTemplate? = nil) {
+        self.host = host
+        self.port = port
+        self.parallel = parallel
+        self.contextLength = contextLength
+        self.queueLimit = queueLimit
+        self.apiKey = apiKey
+        self.maxBodyBytes = maxBodyBytes
+        self.modelID = modelID
+        self.chatTemplate = chatTemplate
+    }
+}
