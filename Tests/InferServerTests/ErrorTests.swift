@@ -37,6 +37,8 @@ struct ErrorTests {
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 2}", "n"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_p\": 0}", "top_p"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"seed\": \"x\"}", "seed"),
+                ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream_options\": {\"include_usage\": 1}}",
+                 "stream_options.include_usage"),
                 ("{\"messages\": []}", "messages"),
                 ("{}", "messages"),
             ]

@@ -45,10 +45,10 @@ struct SamplingFields {
         parameters = p
 
         stream = try fields.bool("stream") ?? false
-        let options = try fields.object("stream_options")
-        guard options?["include_usage"].map({ $0.bool != nil || $0 == .null }) ?? true else {
+        let includeUsage = try fields.object("stream_options")?["include_usage"] ?? .null
+        guard includeUsage == .null || includeUsage.bool != nil else {
             throw .invalidType("stream_options.include_usage", expected: "a boolean")
         }
-        includeUsage = stream && options?["include_usage"]?.bool == true
+        self.includeUsage = stream && includeUsage == true
     }
 }

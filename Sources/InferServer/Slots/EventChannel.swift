@@ -27,11 +27,6 @@ final class EventChannel: @unchecked Sendable {
         condition.withLock { readerGone || stopRequested }
     }
 
-    /// Whether the reader is gone (then nothing sent is read).
-    var isClosed: Bool {
-        condition.withLock { readerGone }
-    }
-
     /// Delivers `event`, blocking while `capacity` events wait unread. Returns at once, dropping
     /// the event, when the reader is gone.
     func send(_ event: GenerationEvent) {
