@@ -6,6 +6,7 @@
 // "d" is a scale, "m"/"dmin" an offset, "qs" the low bits of the quants, "qh" high bits.
 #ifndef INFER_BLOCKS_H
 #define INFER_BLOCKS_H
+#include <stddef.h>
 #include <stdint.h>
 
 // ---- 32-element blocks -----------------------------------------------------------------
@@ -101,14 +102,23 @@ _Static_assert(sizeof(block_q6_K) == 210, "block_q6_K is 210 bytes");
 // instructions) instead of widening every weight to f32. These layouts never leave memory,
 // so their scales are f32.
 
-/// For the 32-element weight types: x = d * q, and sum = d * Σq, which folds the weights'
-/// offsets (q4_0's -8, q4_1's m, ...) into one multiply per block.
+/// For the 32-element weight types: n values as int8 in blocks of 32, x = d * q, with
+/// sum = d * Σq per block, which folds the weights' offsets (q4_0's -8, q4_1's m, ...) into
+/// one multiply per block. Stored as arrays (d[nb] | sum[nb] | qs[n], nb = n / 32, each on
+/// a 64-byte boundary) so vector kernels load the scales of several blocks at once and the
+/// quants of each block from one aligned 32-byte line.
 typedef struct {
-    float d;
-    float sum;
-    int8_t qs[32];
-} block_q8_32;
-_Static_assert(sizeof(block_q8_32) == 40, "block_q8_32 is 40 bytes");
+    float *d;
+    float *sum;
+    int8_t *qs;
+} q8_32_view;
+
+static inline size_t q8_32_part(int n) { return ((size_t)(n / 32) * sizeof(float) + 63) & ~(size_t)63; }
+static inline size_t q8_32_bytes(int n) { return 2 * q8_32_part(n) + (size_t)n; }
+static inline q8_32_view q8_32_at(const void *act, int n) {
+    char *base = (char *)act;
+    return (q8_32_view){(float *)base, (float *)(base + q8_32_part(n)), (int8_t *)(base + 2 * q8_32_part(n))};
+}
 
 /// For the K-quants (ggml's Q8_K): one scale per 256 values, and the sum of every 16 quants,
 /// which the kernels multiply by the weights' sub-block mins.

@@ -52,7 +52,7 @@ static const kernel_table *table(infer_isa isa) {
 size_t infer_activation_bytes(infer_type type, int n) {
     switch (infer_activation_form(type)) {
     case ACT_F32: return (size_t)n * sizeof(float);
-    case ACT_Q8_32: return (size_t)(n / 32) * sizeof(block_q8_32);
+    case ACT_Q8_32: return q8_32_bytes(n);
     case ACT_Q8_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
     case ACT_NONE: return 0;
     }

@@ -30,6 +30,14 @@ AVX2 static inline float hsum_ps128(__m128 s) {
 
 AVX2 static inline float half(uint16_t h) { return _cvtsh_ss(h); }
 
+AVX2 static inline int hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+
 /// Σ u*s over each 4 bytes: u unsigned, s signed → 8 int32.
 AVX2 static inline __m256i dot_u8s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
@@ -88,11 +96,30 @@ AVX2 static float dot_bf16(const void *row, const void *act, int n) {
 }
 
 // ---- 32-element blocks ---------------------------------------------------------------------
+// One routine serves the five types: it is inlined into each kernel with the layout constant.
+// Four blocks per step: their four int32 vectors of partial sums are folded with two hadds
+// into one vector (lanes: blocks 0-3 low halves, then high halves), converted once and
+// scaled by one vector of four scales, instead of a conversion and a broadcast per block.
+
+typedef struct {
+    int bytes;      // block size
+    int m;          // byte offset of the fp16 min (q4_1, q5_1), or -1
+    int qh;         // byte offset of the fifth bits (q5_*), or -1
+    int qs;         // byte offset of the quants
+    int nibbles;    // 4-bit quants (else int8, q8_0)
+    float offset;   // what Σ d_w sum_x is multiplied by: -8 (q4_0), -16 (q5_0), 0 (none or min)
+} layout32;
+
+static const layout32 Q4_0_LAYOUT = {18, -1, -1, 2, 1, -8.0f};
+static const layout32 Q4_1_LAYOUT = {20, 2, -1, 4, 1, 0.0f};
+static const layout32 Q5_0_LAYOUT = {22, -1, 2, 6, 1, -16.0f};
+static const layout32 Q5_1_LAYOUT = {24, 2, 4, 8, 1, 0.0f};
+static const layout32 Q8_0_LAYOUT = {34, -1, -1, 2, 0, 0.0f};
 
 /// The 32 nibbles of 16 bytes in element order: low nibbles, then high nibbles.
 AVX2 static inline __m256i nibbles(const uint8_t *qs) {
-    __m128i b = load128(qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), _mm256_set1_epi8(0x0F));
+    __m256i both = _mm256_broadcastsi128_si256(load128(qs));
+    return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_set_epi64x(4, 4, 0, 0)), _mm256_set1_epi8(0x0F));
 }
 
 /// 0x10 in byte j where bit j of the little-endian uint32 at qh is set: the fifth bits.
@@ -108,89 +135,66 @@ AVX2 static inline __m256i fifth_bits(const uint8_t *qh) {
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
-/// One block's d_w * d_x * Σ u*y added to acc.
-AVX2 static inline __m256 block_fma(__m256i u, const block_q8_32 *x, float dw, __m256 acc) {
-    __m256 p = _mm256_cvtepi32_ps(dot_u8s8(u, load256(x->qs)));
-    return _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), p, acc);
-}
-
-// Σ_blocks d (q - c) · d_x y = Σ d d_x Σ q y - c Σ d (d_x Σ y): the second sum is one scalar
-// multiply-add per block. Two blocks per step keep two independent accumulation chains.
-#define BLOCK32_LOOP(unsigned_quants, offset_of)                       \
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;                    \
-    float off0 = 0, off1 = 0;                                          \
-    int i = 0;                                                         \
-    for (; i + 2 <= nb; i += 2) {                                      \
-        float d0 = half(w[i].d), d1 = half(w[i + 1].d);                \
-        acc0 = block_fma(unsigned_quants(&w[i]), &x[i], d0, acc0);     \
-        acc1 = block_fma(unsigned_quants(&w[i + 1]), &x[i + 1], d1, acc1); \
-        off0 += offset_of(&w[i], d0) * x[i].sum;                       \
-        off1 += offset_of(&w[i + 1], d1) * x[i + 1].sum;               \
-    }                                                                  \
-    if (i < nb) {                                                      \
-        float d0 = half(w[i].d);                                       \
-        acc0 = block_fma(unsigned_quants(&w[i]), &x[i], d0, acc0);     \
-        off0 += offset_of(&w[i], d0) * x[i].sum;                       \
-    }                                                                  \
-    return hsum_ps(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
-
-AVX2 static inline __m256i quants_q4_0(const block_q4_0 *b) { return nibbles(b->qs); }
-AVX2 static inline __m256i quants_q4_1(const block_q4_1 *b) { return nibbles(b->qs); }
-AVX2 static inline __m256i quants_q5_0(const block_q5_0 *b) { return _mm256_or_si256(nibbles(b->qs), fifth_bits(b->qh)); }
-AVX2 static inline __m256i quants_q5_1(const block_q5_1 *b) { return _mm256_or_si256(nibbles(b->qs), fifth_bits(b->qh)); }
-static inline float offset_q4_0(const block_q4_0 *b, float d) { (void)b; return -8.0f * d; }
-static inline float offset_q5_0(const block_q5_0 *b, float d) { (void)b; return -16.0f * d; }
-AVX2 static inline float offset_q4_1(const block_q4_1 *b, float d) { (void)d; return half(b->m); }
-AVX2 static inline float offset_q5_1(const block_q5_1 *b, float d) { (void)d; return half(b->m); }
-
-AVX2 static float dot_q4_0(const void *row, const void *act, int n) {
-    const block_q4_0 *w = row;
-    const block_q8_32 *x = act;
-    int nb = n / 32;
-    BLOCK32_LOOP(quants_q4_0, offset_q4_0)
-}
-
-AVX2 static float dot_q4_1(const void *row, const void *act, int n) {
-    const block_q4_1 *w = row;
-    const block_q8_32 *x = act;
-    int nb = n / 32;
-    BLOCK32_LOOP(quants_q4_1, offset_q4_1)
-}
-
-AVX2 static float dot_q5_0(const void *row, const void *act, int n) {
-    const block_q5_0 *w = row;
-    const block_q8_32 *x = act;
-    int nb = n / 32;
-    BLOCK32_LOOP(quants_q5_0, offset_q5_0)
-}
-
-AVX2 static float dot_q5_1(const void *row, const void *act, int n) {
-    const block_q5_1 *w = row;
-    const block_q8_32 *x = act;
-    int nb = n / 32;
-    BLOCK32_LOOP(quants_q5_1, offset_q5_1)
-}
-
-/// Signed × signed through maddubs: |w| times y with w's sign moved onto y.
-AVX2 static inline __m256 q8_block(const block_q8_0 *w, const block_q8_32 *x, __m256 acc) {
-    __m256i a = load256(w->qs), b = load256(x->qs);
-    __m256 p = _mm256_cvtepi32_ps(dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)));
-    return _mm256_fmadd_ps(_mm256_set1_ps(half(w->d) * x->d), p, acc);
-}
-
-AVX2 static float dot_q8_0(const void *row, const void *act, int n) {
-    const block_q8_0 *w = row;
-    const block_q8_32 *x = act;
-    int nb = n / 32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    int i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        acc0 = q8_block(&w[i], &x[i], acc0);
-        acc1 = q8_block(&w[i + 1], &x[i + 1], acc1);
+/// Σ q*y of one block in 8 int32 partial sums (q unsigned, or q8_0's signed quants).
+__attribute__((always_inline)) AVX2 static inline __m256i block_sums(layout32 l, const uint8_t *block, const int8_t *y) {
+    __m256i yv = load256(y);
+    if (!l.nibbles) {
+        // signed × signed through maddubs: |q| times y with q's sign moved onto y
+        __m256i q = load256(block + l.qs);
+        return dot_u8s8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q));
     }
-    if (i < nb) acc0 = q8_block(&w[i], &x[i], acc0);
-    return hsum_ps(_mm256_add_ps(acc0, acc1));
+    __m256i q = nibbles(block + l.qs);
+    if (l.qh >= 0) q = _mm256_or_si256(q, fifth_bits(block + l.qh));
+    return dot_u8s8(q, yv);
 }
+
+/// fp16 at byte `at` of four blocks `bytes` apart, as floats.
+AVX2 static inline __m128 halves4(const uint8_t *p, int bytes, int at) {
+    uint16_t h[4];
+    for (int k = 0; k < 4; k++) memcpy(&h[k], p + k * bytes + at, 2);
+    return _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, (short)h[3], (short)h[2], (short)h[1], (short)h[0]));
+}
+
+AVX2 static inline uint16_t half_at(const uint8_t *p, int at) {
+    uint16_t h;
+    memcpy(&h, p + at, 2);
+    return h;
+}
+
+__attribute__((always_inline)) AVX2 static inline float dot_blocks32(layout32 l, const void *row, const void *act, int n) {
+    const uint8_t *w = row;
+    q8_32_view x = q8_32_at(act, n);
+    int nb = n / 32, i = 0;
+    __m256 acc = _mm256_setzero_ps();
+    __m128 off = _mm_setzero_ps();
+    for (; i + 4 <= nb; i += 4) {
+        const uint8_t *b = w + (size_t)i * l.bytes;
+        __m256i p01 = _mm256_hadd_epi32(block_sums(l, b, x.qs + 32 * i), block_sums(l, b + l.bytes, x.qs + 32 * i + 32));
+        __m256i p23 = _mm256_hadd_epi32(block_sums(l, b + 2 * l.bytes, x.qs + 32 * i + 64),
+                                        block_sums(l, b + 3 * l.bytes, x.qs + 32 * i + 96));
+        __m128 dw = halves4(b, l.bytes, 0);
+        __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps(x.d + i));
+        acc = _mm256_fmadd_ps(_mm256_set_m128(scale, scale), _mm256_cvtepi32_ps(_mm256_hadd_epi32(p01, p23)), acc);
+        if (l.m >= 0) off = _mm_fmadd_ps(halves4(b, l.bytes, l.m), _mm_loadu_ps(x.sum + i), off);
+        else if (l.offset != 0) off = _mm_fmadd_ps(dw, _mm_loadu_ps(x.sum + i), off);
+    }
+    float tail = 0, tail_off = 0;
+    for (; i < nb; i++) {
+        const uint8_t *b = w + (size_t)i * l.bytes;
+        float dw = half(half_at(b, 0));
+        tail += dw * x.d[i] * (float)hsum_epi32(block_sums(l, b, x.qs + 32 * i));
+        if (l.m >= 0) tail_off += half(half_at(b, l.m)) * x.sum[i];
+        else tail_off += dw * x.sum[i];
+    }
+    float offsets = hsum_ps128(off) + tail_off;
+    return hsum_ps(acc) + tail + (l.m >= 0 ? offsets : l.offset * offsets);
+}
+
+AVX2 static float dot_q4_0(const void *row, const void *act, int n) { return dot_blocks32(Q4_0_LAYOUT, row, act, n); }
+AVX2 static float dot_q4_1(const void *row, const void *act, int n) { return dot_blocks32(Q4_1_LAYOUT, row, act, n); }
+AVX2 static float dot_q5_0(const void *row, const void *act, int n) { return dot_blocks32(Q5_0_LAYOUT, row, act, n); }
+AVX2 static float dot_q5_1(const void *row, const void *act, int n) { return dot_blocks32(Q5_1_LAYOUT, row, act, n); }
+AVX2 static float dot_q8_0(const void *row, const void *act, int n) { return dot_blocks32(Q8_0_LAYOUT, row, act, n); }
 
 // ---- K-quants ----------------------------------------------------------------------------------
 
@@ -404,13 +408,6 @@ AVX2 static inline __m256i quantize32(const float *x, __m256 id, __m256i *sums) 
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-AVX2 static inline int hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
-
 AVX2 static inline float max_abs(const float *x, int n) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 m = _mm256_setzero_ps();
@@ -419,14 +416,14 @@ AVX2 static inline float max_abs(const float *x, int n) {
 }
 
 AVX2 static void quantize_q8_32(const float *x, void *act, int n) {
-    block_q8_32 *b = act;
+    q8_32_view a = q8_32_at(act, n);
     for (int i = 0; i < n / 32; i++, x += 32) {
         float d = max_abs(x, 32) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         __m256i sums[2];
-        _mm256_storeu_si256((__m256i *)b[i].qs, quantize32(x, _mm256_set1_ps(id), sums));
-        b[i].d = d;
-        b[i].sum = d * (float)hsum_epi32(_mm256_add_epi32(sums[0], sums[1]));
+        _mm256_storeu_si256((__m256i *)(a.qs + 32 * i), quantize32(x, _mm256_set1_ps(id), sums));
+        a.d[i] = d;
+        a.sum[i] = d * (float)hsum_epi32(_mm256_add_epi32(sums[0], sums[1]));
     }
 }
 

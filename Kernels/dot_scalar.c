@@ -70,65 +70,65 @@ static void add_fifth_bits(const uint8_t qh[4], int8_t q[32]) {
 
 static float dot_q4_0(const void *row, const void *act, int n) {
     const block_q4_0 *w = row;
-    const block_q8_32 *x = act;
+    q8_32_view x = q8_32_at(act, n);
     float s = 0;
     for (int i = 0; i < n / 32; i++) {
         int8_t q[32];
         unpack_nibbles(w[i].qs, q);
         for (int j = 0; j < 32; j++) q[j] -= 8;
-        s += infer_fp16_to_fp32(w[i].d) * x[i].d * (float)dot_block(q, x[i].qs);
+        s += infer_fp16_to_fp32(w[i].d) * x.d[i] * (float)dot_block(q, x.qs + 32 * i);
     }
     return s;
 }
 
 static float dot_q4_1(const void *row, const void *act, int n) {
     const block_q4_1 *w = row;
-    const block_q8_32 *x = act;
+    q8_32_view x = q8_32_at(act, n);
     float s = 0;
     for (int i = 0; i < n / 32; i++) {
         int8_t q[32];
         unpack_nibbles(w[i].qs, q);
         // Σ (d q + m) x = d dx Σ q y + m Σ x
-        s += infer_fp16_to_fp32(w[i].d) * x[i].d * (float)dot_block(q, x[i].qs)
-           + infer_fp16_to_fp32(w[i].m) * x[i].sum;
+        s += infer_fp16_to_fp32(w[i].d) * x.d[i] * (float)dot_block(q, x.qs + 32 * i)
+           + infer_fp16_to_fp32(w[i].m) * x.sum[i];
     }
     return s;
 }
 
 static float dot_q5_0(const void *row, const void *act, int n) {
     const block_q5_0 *w = row;
-    const block_q8_32 *x = act;
+    q8_32_view x = q8_32_at(act, n);
     float s = 0;
     for (int i = 0; i < n / 32; i++) {
         int8_t q[32];
         unpack_nibbles(w[i].qs, q);
         add_fifth_bits(w[i].qh, q);
         for (int j = 0; j < 32; j++) q[j] -= 16;
-        s += infer_fp16_to_fp32(w[i].d) * x[i].d * (float)dot_block(q, x[i].qs);
+        s += infer_fp16_to_fp32(w[i].d) * x.d[i] * (float)dot_block(q, x.qs + 32 * i);
     }
     return s;
 }
 
 static float dot_q5_1(const void *row, const void *act, int n) {
     const block_q5_1 *w = row;
-    const block_q8_32 *x = act;
+    q8_32_view x = q8_32_at(act, n);
     float s = 0;
     for (int i = 0; i < n / 32; i++) {
         int8_t q[32];
         unpack_nibbles(w[i].qs, q);
         add_fifth_bits(w[i].qh, q);
-        s += infer_fp16_to_fp32(w[i].d) * x[i].d * (float)dot_block(q, x[i].qs)
-           + infer_fp16_to_fp32(w[i].m) * x[i].sum;
+        s += infer_fp16_to_fp32(w[i].d) * x.d[i] * (float)dot_block(q, x.qs + 32 * i)
+           + infer_fp16_to_fp32(w[i].m) * x.sum[i];
     }
     return s;
 }
 
 static float dot_q8_0(const void *row, const void *act, int n) {
     const block_q8_0 *w = row;
-    const block_q8_32 *x = act;
+    q8_32_view x = q8_32_at(act, n);
     float s = 0;
     for (int i = 0; i < n / 32; i++) {
-        s += infer_fp16_to_fp32(w[i].d) * x[i].d * (float)dot_block(w[i].qs, x[i].qs);
+        s += infer_fp16_to_fp32(w[i].d) * x.d[i] * (float)dot_block(w[i].qs, x.qs + 32 * i);
     }
     return s;
 }

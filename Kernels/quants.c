@@ -238,18 +238,18 @@ static float max_abs(const float *x, int n) {
 }
 
 void infer_quantize_q8_32(const float *x, void *act, int n) {
-    block_q8_32 *b = (block_q8_32 *)act;
+    q8_32_view a = q8_32_at(act, n);
     for (int i = 0; i < n / 32; i++, x += 32) {
         float d = max_abs(x, 32) / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
             int q = (int)nearbyintf(x[j] * id);
-            b[i].qs[j] = (int8_t)q;
+            a.qs[32 * i + j] = (int8_t)q;
             sum += q;
         }
-        b[i].d = d;
-        b[i].sum = d * (float)sum;
+        a.d[i] = d;
+        a.sum[i] = d * (float)sum;
     }
 }
 
