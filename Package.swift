@@ -31,6 +31,7 @@ let package = Package(
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),
+        .executableTarget(name: "pool-bench", dependencies: ["CKernels"], path: "Benchmarks/PoolBench"),
         // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),

@@ -8,10 +8,6 @@
 /// Activations are laid out in scratch on 64-byte boundaries (one cache line each).
 static size_t round_up(size_t n) { return (n + 63) & ~(size_t)63; }
 
-#ifndef PREFETCH_BYTES
-#define PREFETCH_BYTES 8192
-#endif
-
 typedef struct {
     const infer_product *products;
     int count;
@@ -58,12 +54,7 @@ static void rows_task(void *context, int begin, int end, int thread) {
                                     begin - base, stop - base, w->cols);
         } else {
             const char *row = (const char *)w->data + (size_t)(begin - base) * w->row_bytes;
-            const char *last = (const char *)w->data + (size_t)(stop - base) * w->row_bytes;
             for (int r = begin - base; r < stop - base; r++, row += w->row_bytes) {
-                // Ask for the weights PREFETCH_BYTES ahead while this row computes: the
-                // hardware prefetchers stop at every 4 KiB page, software prefetches do not.
-                const char *ahead = row + PREFETCH_BYTES;
-                for (size_t b = 0; b < w->row_bytes && ahead + b < last; b += 64) __builtin_prefetch(ahead + b);
                 product->y[r] = job->kernel[p](row, job->act[p], w->cols);
             }
         }

@@ -4,8 +4,8 @@
 // the cost of starting a job matters: workers spin on a generation counter for a while
 // after each job (a new job starts within a microsecond, no system call), and only then
 // sleep on a condition variable. Work is handed out in ranges of shrinking size
-// (guided scheduling): large first ranges keep the shared counter quiet, small last ones
-// even out threads that were slowed down (by another process, say).
+// (guided scheduling, capped): large first ranges keep the shared counter quiet, small
+// last ones even out threads that were slowed down (by another process, say).
 #include "kernels.h"
 #include <pthread.h>
 #include <sched.h>
@@ -23,9 +23,13 @@ static inline void cpu_relax(void) {}
 #endif
 
 /// How long an idle worker spins before it sleeps: longer than the gaps between the jobs
-/// of one token (sampling between tokens included), short enough not to burn a core when
-/// generation stops.
-#define SPIN_NANOSECONDS 2000000LL
+/// of one token (a few microseconds of norms and rotations), short enough not to take
+/// much from other processes when the machine is shared or generation pauses.
+#define SPIN_NANOSECONDS 300000LL
+
+/// The largest range handed out, in grains: a thread that another process keeps off its
+/// core holds back the end of a job by at most this much work.
+#define MAX_RANGE_GRAINS 8
 
 struct infer_pool {
     int threads;
@@ -75,6 +79,7 @@ static void work(infer_pool *pool, unsigned generation, int thread) {
         if (begin >= count) return;
         int grain = atomic_load_explicit(&pool->grain, memory_order_relaxed);
         int size = (count - begin) / (4 * pool->threads);
+        if (size > MAX_RANGE_GRAINS * grain) size = MAX_RANGE_GRAINS * grain;
         if (size < grain) size = grain;
         int end = begin + size < count ? begin + size : count;
         infer_task task = atomic_load_explicit(&pool->task, memory_order_relaxed);

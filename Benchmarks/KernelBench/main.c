@@ -1,7 +1,7 @@
 // kernel-bench: how fast each matrix-vector kernel streams weights, next to how fast this
 // machine can read memory at all.
 //
-//   swift run -c release kernel-bench [--quick] [file.gguf ...]
+//   swift run -c release kernel-bench [--quick] [--best] [file.gguf ...]
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
 // larger than the caches, with 1 thread and with every core, and prints GB/s of weights
@@ -33,8 +33,13 @@ static int compare_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/// --best reports the fastest run instead of the median: what the code can do when the
+/// machine is busy with other work.
+static int report_best = 0;
+
 static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, compare_double);
+    if (report_best) return v[n - 1];
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -142,7 +147,7 @@ static double matvec_gbs(infer_pool *pool, const type_info *t, char *data, size_
     for (int i = 0; i < cols; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
     infer_product product = {&w, x, y};
     void *scratch = aligned_alloc(64, (infer_matvec_scratch_bytes(&product, 1) + 63) / 64 * 64 + 64);
-    double gbs[64];
+    double gbs[512];
     infer_matvec(pool, &product, 1, scratch);
     for (int r = 0; r < repeats; r++) {
         double t0 = now();
@@ -168,7 +173,10 @@ static void probe_file(const char *path, infer_pool *one, infer_pool *all, int t
 
 int main(int argc, char **argv) {
     int quick = 0, threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    for (int i = 1; i < argc; i++) if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) quick = 1;
+        if (strcmp(argv[i], "--best") == 0) report_best = 1;
+    }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);
     const char *isa = infer_isa_active() == INFER_ISA_AVX2 ? "AVX2" : infer_isa_active() == INFER_ISA_NEON ? "NEON" : "scalar";
     size_t big = (quick ? 128u : 512u) << 20, cached = 512u << 10;
