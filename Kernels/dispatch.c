@@ -15,6 +15,14 @@ int infer_isa_supported(infer_isa isa) {
 #else
         return 0;
 #endif
+    case INFER_ISA_AVX512:
+#if defined(__x86_64__)
+        return infer_isa_supported(INFER_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+#else
+        return 0;
+#endif
     case INFER_ISA_NEON:
 #if defined(__aarch64__)
         return 1;  // every arm64 CPU has Advanced SIMD
@@ -32,6 +40,7 @@ __attribute__((constructor)) static void choose_isa(void) {
     const char *forced = getenv("INFER_ISA");
     if (forced && strcmp(forced, "scalar") == 0) return;
     if (infer_isa_supported(INFER_ISA_AVX2)) active_isa = INFER_ISA_AVX2;
+    if (infer_isa_supported(INFER_ISA_AVX512) && !(forced && strcmp(forced, "avx2") == 0)) active_isa = INFER_ISA_AVX512;
     if (infer_isa_supported(INFER_ISA_NEON)) active_isa = INFER_ISA_NEON;
 }
 
@@ -41,6 +50,7 @@ static const kernel_table *table(infer_isa isa) {
     switch (isa) {
 #if defined(__x86_64__)
     case INFER_ISA_AVX2: return &infer_kernels_avx2;
+    case INFER_ISA_AVX512: return &infer_kernels_avx512;
 #endif
 #if defined(__aarch64__)
     case INFER_ISA_NEON: return &infer_kernels_neon;
@@ -59,20 +69,33 @@ size_t infer_activation_bytes(infer_type type, int n) {
     return 0;
 }
 
+/// Where an ISA without its own kernel for something borrows one: AVX-512 from AVX2, the
+/// others from the scalar references.
+static infer_isa fallback(infer_isa isa) { return isa == INFER_ISA_AVX512 ? INFER_ISA_AVX2 : INFER_ISA_SCALAR; }
+
+static prepare_kernel prepare_kernel_for(infer_isa isa, activation_form form) {
+    for (;; isa = fallback(isa)) {
+        const kernel_table *t = table(isa);
+        prepare_kernel k = form == ACT_Q8_32 ? t->q8_32 : t->q8_K;
+        if (k || isa == INFER_ISA_SCALAR) return k;
+    }
+}
+
 void infer_prepare_activation(infer_isa isa, infer_type type, const float *x, void *act, int n) {
-    const kernel_table *t = table(isa);
-    switch (infer_activation_form(type)) {
+    activation_form form = infer_activation_form(type);
+    switch (form) {
     case ACT_F32: memcpy(act, x, (size_t)n * sizeof(float)); return;
-    case ACT_Q8_32: (t->q8_32 ? t->q8_32 : infer_quantize_q8_32)(x, act, n); return;
-    case ACT_Q8_K: (t->q8_K ? t->q8_K : infer_quantize_q8_K)(x, act, n); return;
+    case ACT_Q8_32: case ACT_Q8_K: prepare_kernel_for(isa, form)(x, act, n); return;
     case ACT_NONE: return;
     }
 }
 
 dot_kernel infer_dot_kernel(infer_isa isa, infer_type type) {
     if ((unsigned)type >= INFER_TYPE_LIMIT) return NULL;
-    dot_kernel k = table(isa)->dot[type];
-    return k ? k : infer_kernels_scalar.dot[type];
+    for (;; isa = fallback(isa)) {
+        dot_kernel k = table(isa)->dot[type];
+        if (k || isa == INFER_ISA_SCALAR) return k;
+    }
 }
 
 float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act, int n) {

@@ -22,8 +22,8 @@ typedef float (*dot_kernel)(const void *row, const void *act, int n);
 typedef void (*prepare_kernel)(const float *x, void *act, int n);
 
 typedef struct {
-    dot_kernel dot[INFER_TYPE_LIMIT];  // NULL: the scalar kernel serves this type
-    prepare_kernel q8_32;              // NULL: the scalar quantizer
+    dot_kernel dot[INFER_TYPE_LIMIT];  // NULL: the fallback ISA's kernel serves this type
+    prepare_kernel q8_32;              // NULL: the fallback ISA's quantizer
     prepare_kernel q8_K;
 } kernel_table;
 
@@ -33,6 +33,7 @@ dot_kernel infer_dot_kernel(infer_isa isa, infer_type type);
 extern const kernel_table infer_kernels_scalar;
 #if defined(__x86_64__)
 extern const kernel_table infer_kernels_avx2;
+extern const kernel_table infer_kernels_avx512;
 #endif
 #if defined(__aarch64__)
 extern const kernel_table infer_kernels_neon;

@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--best") == 0) report_best = 1;
     }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);
-    const char *isa = infer_isa_active() == INFER_ISA_AVX2 ? "AVX2" : infer_isa_active() == INFER_ISA_NEON ? "NEON" : "scalar";
+    const char *isa = (const char *[]){"scalar", "AVX2", "NEON", "AVX-512"}[infer_isa_active()];
     size_t big = (quick ? 128u : 512u) << 20, cached = 512u << 10;
     int repeats = quick ? 3 : 7;
 

@@ -40,12 +40,13 @@ typedef enum {
     INFER_ISA_SCALAR = 0,
     INFER_ISA_AVX2 = 1,   // x86-64 with AVX2, FMA and F16C
     INFER_ISA_NEON = 2,   // arm64
+    INFER_ISA_AVX512 = 3, // x86-64 with AVX2 and AVX-512 F/BW/VL/DQ/VNNI (AVX2 kernels where it has none)
 } infer_isa;
 
 /// Whether this build and this CPU can run `isa`'s kernels.
 int infer_isa_supported(infer_isa isa);
 /// The instruction set matrix products use: the best supported one, unless the environment
-/// variable INFER_ISA=scalar forces the reference kernels.
+/// variable INFER_ISA says otherwise (scalar: the reference kernels; avx2: no AVX-512).
 infer_isa infer_isa_active(void);
 
 /// Whether the kernels compute with `type` (the GGUF types above; not the grouped one).

@@ -104,4 +104,4 @@ struct KernelType: CustomTestStringConvertible, Sendable {
 }
 
 /// The instruction sets with their own kernels that this machine runs, besides the scalar one.
-let optimizedISAs: [infer_isa] = [INFER_ISA_AVX2, INFER_ISA_NEON].filter { infer_isa_supported($0) != 0 }
+let optimizedISAs: [infer_isa] = [INFER_ISA_AVX2, INFER_ISA_AVX512, INFER_ISA_NEON].filter { infer_isa_supported($0) != 0 }
