@@ -1,14 +1,15 @@
 // The worker pool that splits each matrix product (and attention) across cores.
 //
-// Generation runs ~150 parallel jobs per token, each only tens of microseconds long, so
+// Generation runs ~100 parallel jobs per token, each only tens of microseconds long, so
 // the cost of starting a job matters: workers spin on a generation counter for a while
 // after each job (a new job starts within a microsecond, no system call), and only then
-// sleep on a condition variable. Work is handed out in ranges of shrinking size
+// sleep on a condition variable; the caller waits for the last ranges the same way. The
+// spins are short because a spinning thread is a busy thread to the scheduler: on a
+// machine shared with other work it would lose its turn when it has work. Work is handed out in ranges of shrinking size
 // (guided scheduling, capped): large first ranges keep the shared counter quiet, small
 // last ones even out threads that were slowed down (by another process, say).
 #include "kernels.h"
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,10 +23,13 @@ static inline void cpu_relax(void) { __asm__ __volatile__("yield"); }
 static inline void cpu_relax(void) {}
 #endif
 
-/// How long an idle worker spins before it sleeps: longer than the gaps between the jobs
-/// of one token (a few microseconds of norms and rotations), short enough not to take
-/// much from other processes when the machine is shared or generation pauses.
-#define SPIN_NANOSECONDS 300000LL
+/// How long a waiting thread spins before it sleeps: longer than the gaps between the jobs
+/// of one token (a few microseconds of norms and rotations) and than the wait for the
+/// other threads' last ranges, short enough to yield the core soon when the wait is long
+/// (another process has one of our threads' cores, or generation pauses).
+#ifndef SPIN_NANOSECONDS
+#define SPIN_NANOSECONDS 50000LL
+#endif
 
 /// The largest range handed out, in grains: a thread that another process keeps off its
 /// core holds back the end of a job by at most this much work.
@@ -51,9 +55,11 @@ struct infer_pool {
     unsigned generation;     // the caller's count of jobs
 
     _Atomic int stopping;
-    _Atomic int sleepers;
+    _Atomic int sleepers;        // workers waiting on `wake`
+    _Atomic int caller_waiting;  // the caller waits on `finished`
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t finished;
 };
 
 typedef struct {
@@ -88,7 +94,13 @@ static void work(infer_pool *pool, unsigned generation, int thread) {
         if (atomic_compare_exchange_weak_explicit(&pool->cursor, &cursor, taken, memory_order_acquire,
                                                   memory_order_acquire)) {
             task(context, begin, end, thread);
-            atomic_fetch_add_explicit(&pool->done, end - begin, memory_order_release);
+            // Sequentially consistent, against the caller's announcement that it sleeps.
+            if (atomic_fetch_add(&pool->done, end - begin) + (end - begin) == count &&
+                atomic_load(&pool->caller_waiting)) {
+                pthread_mutex_lock(&pool->lock);
+                pthread_cond_signal(&pool->finished);
+                pthread_mutex_unlock(&pool->lock);
+            }
             cursor = atomic_load_explicit(&pool->cursor, memory_order_acquire);
         }
         // On failure `cursor` holds the current value: look again.
@@ -142,6 +154,7 @@ infer_pool *infer_pool_create(int threads) {
     pool->threads = threads;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->finished, NULL);
     pool->workers = calloc((size_t)threads, sizeof(pthread_t));
     if (!pool->workers) { free(pool); return NULL; }
     for (int i = 1; i < threads; i++) {
@@ -167,11 +180,33 @@ void infer_pool_destroy(infer_pool *pool) {
     for (int i = 1; i < pool->threads; i++) pthread_join(pool->workers[i], NULL);
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->finished);
     free(pool->workers);
     free(pool);
 }
 
 int infer_pool_threads(const infer_pool *pool) { return pool ? pool->threads : 1; }
+
+/// Waits until every index of the current job is done: spins, then sleeps.
+static void wait_for_ranges(infer_pool *pool, int count) {
+    long long deadline = 0;
+    for (int spins = 1; atomic_load_explicit(&pool->done, memory_order_acquire) < count; spins++) {
+        cpu_relax();
+        if ((spins & 255) != 0) continue;
+        if (!deadline) {
+            deadline = now_ns() + SPIN_NANOSECONDS;
+        } else if (now_ns() > deadline) {
+            // Announce the sleep before the last look at `done`: a worker adds to `done`
+            // before it looks at `caller_waiting`, so one sees the other.
+            pthread_mutex_lock(&pool->lock);
+            atomic_store(&pool->caller_waiting, 1);
+            while (atomic_load(&pool->done) < count) pthread_cond_wait(&pool->finished, &pool->lock);
+            atomic_store(&pool->caller_waiting, 0);
+            pthread_mutex_unlock(&pool->lock);
+            return;
+        }
+    }
+}
 
 void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count, int grain) {
     if (count <= 0) return;
@@ -188,10 +223,5 @@ void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count,
     unsigned generation = ++pool->generation;
     publish(pool, (uint64_t)generation << 32);
     work(pool, generation, 0);
-    // Wait for ranges other threads still hold; yield now and then in case one of them
-    // waits for this core.
-    for (int spins = 1; atomic_load_explicit(&pool->done, memory_order_acquire) < count; spins++) {
-        cpu_relax();
-        if ((spins & 255) == 0) sched_yield();
-    }
+    wait_for_ranges(pool, count);
 }
