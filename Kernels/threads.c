@@ -39,9 +39,9 @@ struct infer_pool {
     int threads;
     pthread_t *workers;
 
-    // The current job: written by the caller before it publishes a new generation in
-    // `cursor`. Atomics (relaxed) because a late worker may read them while the next job
-    // is written; it then fails to take a range, so what it read is never used.
+    // The current job: written by the caller between closing and opening a generation in
+    // `cursor`. Atomics (relaxed, with fences) because a late worker may read them while
+    // the next job is written; it then fails to take a range, so what it read is never used.
     _Atomic(infer_task) task;
     _Atomic(void *) context;
     _Atomic int count;
@@ -75,21 +75,35 @@ static long long now_ns(void) {
 
 static unsigned generation_of(uint64_t cursor) { return (unsigned)(cursor >> 32); }
 
+/// The index part of `cursor` while the caller writes a job: no range can be taken. Closing
+/// the new generation before the job's fields change makes every compare-and-swap against
+/// an earlier generation fail, so a worker can never run a range of a finished job with
+/// half-written fields of the next one.
+#define CLOSED 0x7FFFFFFF
+
 /// Takes ranges of job `generation` until none are left.
 static void work(infer_pool *pool, unsigned generation, int thread) {
     uint64_t cursor = atomic_load_explicit(&pool->cursor, memory_order_acquire);
     for (;;) {
         if (generation_of(cursor) != generation) return;
         int begin = (int)(uint32_t)cursor;
+        if (begin == CLOSED) {  // the caller is writing this job: it opens in a moment
+            cpu_relax();
+            cursor = atomic_load_explicit(&pool->cursor, memory_order_acquire);
+            continue;
+        }
         int count = atomic_load_explicit(&pool->count, memory_order_relaxed);
         if (begin >= count) return;
         int grain = atomic_load_explicit(&pool->grain, memory_order_relaxed);
+        infer_task task = atomic_load_explicit(&pool->task, memory_order_relaxed);
+        void *context = atomic_load_explicit(&pool->context, memory_order_relaxed);
+        // Pairs with the caller's release fence: fields of a newer job seen here mean the
+        // compare-and-swap below sees that job's closed cursor, and fails.
+        atomic_thread_fence(memory_order_acquire);
         int size = (count - begin) / (4 * pool->threads);
         if (size > MAX_RANGE_GRAINS * grain) size = MAX_RANGE_GRAINS * grain;
         if (size < grain) size = grain;
         int end = begin + size < count ? begin + size : count;
-        infer_task task = atomic_load_explicit(&pool->task, memory_order_relaxed);
-        void *context = atomic_load_explicit(&pool->context, memory_order_relaxed);
         uint64_t taken = ((uint64_t)generation << 32) | (uint32_t)end;
         if (atomic_compare_exchange_weak_explicit(&pool->cursor, &cursor, taken, memory_order_acquire,
                                                   memory_order_acquire)) {
@@ -215,12 +229,14 @@ void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count,
         task(context, 0, count, 0);
         return;
     }
+    unsigned generation = ++pool->generation;
+    atomic_store(&pool->cursor, ((uint64_t)generation << 32) | CLOSED);
+    atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&pool->task, task, memory_order_relaxed);
     atomic_store_explicit(&pool->context, context, memory_order_relaxed);
     atomic_store_explicit(&pool->count, count, memory_order_relaxed);
     atomic_store_explicit(&pool->grain, grain, memory_order_relaxed);
     atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
-    unsigned generation = ++pool->generation;
     publish(pool, (uint64_t)generation << 32);
     work(pool, generation, 0);
     wait_for_ranges(pool, count);
