@@ -22,7 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
-        .target(name: "CKernels", path: "Kernels", cSettings: kernelFlags),
+        .target(name: "CKernels", path: "Kernels", cSettings: kernelFlags,
+                linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "InferKit", dependencies: ["CKernels", "COpenBLAS"]),
         // The OpenAI-compatible HTTP server: apart from InferKit, so that the library
@@ -43,9 +44,13 @@ let package = Package(
                 "InferServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Fixtures/ holds golden data read at test time (and the script that makes it).
         // The README's library example, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
+        // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
+        .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
+                          cSettings: kernelFlags),
+        .executableTarget(name: "pool-bench", dependencies: ["CKernels"], path: "Benchmarks/PoolBench"),
+        // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
         .testTarget(

@@ -1,13 +1,132 @@
-// Block layouts of the quantized GGUF types, written once (as in ggml-common.h).
+// Block layouts of the quantized GGUF types, written once (as in ggml-common.h), and the
+// layouts infer quantizes activations to before an integer dot product.
+//
+// A quantized row is a sequence of blocks; every block carries its own scale(s), so a
+// row can be decoded and multiplied block by block straight from the mapped file.
+// "d" is a scale, "m"/"dmin" an offset, "qs" the low bits of the quants, "qh" high bits.
 #ifndef INFER_BLOCKS_H
 #define INFER_BLOCKS_H
+#include <stddef.h>
 #include <stdint.h>
+
+// ---- 32-element blocks -----------------------------------------------------------------
+#define QK4_0 32
+typedef struct {
+    uint16_t d;              // scale, fp16
+    uint8_t qs[QK4_0 / 2];   // element j in the low nibble of qs[j], element j+16 in the high
+} block_q4_0;                // x = d * (q - 8)
+_Static_assert(sizeof(block_q4_0) == 18, "block_q4_0 is 18 bytes");
+
+#define QK4_1 32
+typedef struct {
+    uint16_t d;              // scale, fp16
+    uint16_t m;              // offset, fp16
+    uint8_t qs[QK4_1 / 2];   // nibbles as in q4_0
+} block_q4_1;                // x = d * q + m
+_Static_assert(sizeof(block_q4_1) == 20, "block_q4_1 is 20 bytes");
+
+#define QK5_0 32
+typedef struct {
+    uint16_t d;              // scale, fp16
+    uint8_t qh[4];           // bit j (little-endian uint32) is the fifth bit of element j
+    uint8_t qs[QK5_0 / 2];   // low nibbles as in q4_0
+} block_q5_0;                // x = d * (q - 16)
+_Static_assert(sizeof(block_q5_0) == 22, "block_q5_0 is 22 bytes");
+
+#define QK5_1 32
+typedef struct {
+    uint16_t d;              // scale, fp16
+    uint16_t m;              // offset, fp16
+    uint8_t qh[4];           // fifth bits as in q5_0
+    uint8_t qs[QK5_1 / 2];   // low nibbles as in q4_0
+} block_q5_1;                // x = d * q + m
+_Static_assert(sizeof(block_q5_1) == 24, "block_q5_1 is 24 bytes");
 
 #define QK8_0 32
 typedef struct {
-    uint16_t d;          // scale, fp16
-    int8_t qs[QK8_0];    // quants
-} block_q8_0;
+    uint16_t d;              // scale, fp16
+    int8_t qs[QK8_0];        // quants
+} block_q8_0;                // x = d * q
 _Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 is 34 bytes");
+
+// ---- K-quants: 256-element super-blocks of 8 or 16 sub-blocks ---------------------------
+// Sub-block scales are small integers times the super-block's fp16 scale, so most of the
+// arithmetic of a dot product stays in integers.
+#define QK_K 256
+#define K_SCALE_SIZE 12
+
+typedef struct {
+    uint8_t scales[QK_K / 16];  // per 16-element sub-block: scale in the low nibble, min in the high
+    uint8_t qs[QK_K / 4];       // 2-bit quants: element 128h + 32j + l is bits 2j of qs[32h + l]
+    uint16_t d;                 // fp16 scale of the sub-block scales
+    uint16_t dmin;              // fp16 scale of the sub-block mins
+} block_q2_K;                   // x = d * scale * q - dmin * min
+_Static_assert(sizeof(block_q2_K) == 84, "block_q2_K is 84 bytes");
+
+typedef struct {
+    uint8_t hmask[QK_K / 8];    // element 32b + l: bit b of hmask[l] (set: q as is; clear: q - 4)
+    uint8_t qs[QK_K / 4];       // low 2 bits, laid out as in q2_K
+    uint8_t scales[12];         // 16 six-bit scales, offset by 32 (see quants.c)
+    uint16_t d;                 // fp16 super-block scale
+} block_q3_K;                   // x = d * (scale - 32) * q
+_Static_assert(sizeof(block_q3_K) == 110, "block_q3_K is 110 bytes");
+
+typedef struct {
+    uint16_t d;                 // fp16 scale of the sub-block scales
+    uint16_t dmin;              // fp16 scale of the sub-block mins
+    uint8_t scales[K_SCALE_SIZE];  // 8 six-bit scales and 8 six-bit mins (see quants.c)
+    uint8_t qs[QK_K / 2];       // element 64c + 32h + l: nibble h of qs[32c + l]
+} block_q4_K;                   // x = d * scale * q - dmin * min, 32-element sub-blocks
+_Static_assert(sizeof(block_q4_K) == 144, "block_q4_K is 144 bytes");
+
+typedef struct {
+    uint16_t d;
+    uint16_t dmin;
+    uint8_t scales[K_SCALE_SIZE];  // as in q4_K
+    uint8_t qh[QK_K / 8];       // element 32s + l: fifth bit is bit s of qh[l]
+    uint8_t qs[QK_K / 2];       // low nibbles as in q4_K
+} block_q5_K;
+_Static_assert(sizeof(block_q5_K) == 176, "block_q5_K is 176 bytes");
+
+typedef struct {
+    uint8_t ql[QK_K / 2];       // low 4 bits: element 128h + 64n + l is nibble n of ql[64h + l]
+    uint8_t qh[QK_K / 4];       // high 2 bits: element 128h + 32j + l is bits 2j of qh[32h + l]
+    int8_t scales[QK_K / 16];   // per 16-element sub-block
+    uint16_t d;                 // fp16 super-block scale
+} block_q6_K;                   // x = d * scale * (q - 32)
+_Static_assert(sizeof(block_q6_K) == 210, "block_q6_K is 210 bytes");
+
+// ---- activations --------------------------------------------------------------------------
+// Generation multiplies each weight matrix by one activation vector. Quantizing that vector
+// once per product to int8 lets the kernels multiply integers (maddubs / dot-product
+// instructions) instead of widening every weight to f32. These layouts never leave memory,
+// so their scales are f32.
+
+/// For the 32-element weight types: n values as int8 in blocks of 32, x = d * q, with
+/// sum = d * Σq per block, which folds the weights' offsets (q4_0's -8, q4_1's m, ...) into
+/// one multiply per block. Stored as arrays (d[nb] | sum[nb] | qs[n], nb = n / 32, each on
+/// a 64-byte boundary) so vector kernels load the scales of several blocks at once and the
+/// quants of each block from one aligned 32-byte line.
+typedef struct {
+    float *d;
+    float *sum;
+    int8_t *qs;
+} q8_32_view;
+
+static inline size_t q8_32_part(int n) { return ((size_t)(n / 32) * sizeof(float) + 63) & ~(size_t)63; }
+static inline size_t q8_32_bytes(int n) { return 2 * q8_32_part(n) + (size_t)n; }
+static inline q8_32_view q8_32_at(const void *act, int n) {
+    char *base = (char *)act;
+    return (q8_32_view){(float *)base, (float *)(base + q8_32_part(n)), (int8_t *)(base + 2 * q8_32_part(n))};
+}
+
+/// For the K-quants (ggml's Q8_K): one scale per 256 values, and the sum of every 16 quants,
+/// which the kernels multiply by the weights' sub-block mins.
+typedef struct {
+    float d;
+    int8_t qs[QK_K];
+    int16_t bsums[QK_K / 16];
+} block_q8_K;
+_Static_assert(sizeof(block_q8_K) == 292, "block_q8_K is 292 bytes");
 
 #endif

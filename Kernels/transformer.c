@@ -1,5 +1,5 @@
 // The non-matrix pieces of a transformer layer: normalization, activation, rotary
-// embedding and single-head attention.
+// embedding and attention (one head, and all heads in parallel).
 #include "kernels.h"
 #include <math.h>
 
@@ -58,4 +58,31 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
         float a = scores[t];
         for (int d = 0; d < head_dim; d++) out[d] += a * vt[d];
     }
+}
+
+typedef struct {
+    const float *q, *keys, *values;
+    size_t kv_stride, scores_stride;
+    int group, head_dim, n_pos;
+    float scale;
+    float *scores, *out;
+} attention_job;
+
+static void attention_task(void *context, int begin, int end, int thread) {
+    (void)thread;
+    const attention_job *a = context;
+    for (int h = begin; h < end; h++) {
+        size_t kv_offset = (size_t)(h / a->group) * (size_t)a->head_dim;
+        infer_attention_head(a->q + (size_t)h * a->head_dim, a->keys + kv_offset, a->values + kv_offset,
+                             a->kv_stride, a->n_pos, a->head_dim, a->scale,
+                             a->scores + (size_t)h * a->scores_stride, a->out + (size_t)h * a->head_dim);
+    }
+}
+
+void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
+                     size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
+                     float scale, float *scores, size_t scores_stride, float *out) {
+    attention_job job = {q, keys, values, kv_stride, scores_stride, n_heads / n_kv_heads, head_dim, n_pos,
+                         scale, scores, out};
+    infer_pool_run(pool, attention_task, &job, n_heads, 1);
 }

@@ -1,9 +1,9 @@
 // CKernels: the hot loops of infer.
 //
-// Every kernel has a portable scalar reference; optimized paths live beside it and
-// are checked against it by the tests. Weights are read in place (zero-copy from the
-// memory-mapped model file), so every matrix kernel takes a raw row pointer and the
-// byte stride between rows.
+// Every kernel has a portable scalar reference; optimized paths (AVX2+FMA+F16C on x86-64,
+// NEON on arm64) live beside it, are chosen at run time, and are checked against it by the
+// tests. Weights are read in place (zero-copy from the memory-mapped model file), so every
+// matrix kernel takes a raw row pointer and the byte stride between rows.
 #ifndef INFER_KERNELS_H
 #define INFER_KERNELS_H
 
@@ -19,35 +19,123 @@ extern "C" {
 typedef enum {
     INFER_TYPE_F32 = 0,
     INFER_TYPE_F16 = 1,
+    INFER_TYPE_Q4_0 = 2,
+    INFER_TYPE_Q4_1 = 3,
+    INFER_TYPE_Q5_0 = 6,
+    INFER_TYPE_Q5_1 = 7,
     INFER_TYPE_Q8_0 = 8,
+    INFER_TYPE_Q2_K = 10,
+    INFER_TYPE_Q3_K = 11,
+    INFER_TYPE_Q4_K = 12,
+    INFER_TYPE_Q5_K = 13,
+    INFER_TYPE_Q6_K = 14,
+    INFER_TYPE_BF16 = 30,
+    /// llama2.c version-2 checkpoints: int8 values and one f32 scale per `group_size` values,
+    /// the groups running over the flattened matrix (they may straddle rows). Not a GGUF id.
+    INFER_TYPE_Q8_GROUPED = 1000,
 } infer_type;
+
+/// Instruction sets with their own kernels.
+typedef enum {
+    INFER_ISA_SCALAR = 0,
+    INFER_ISA_AVX2 = 1,   // x86-64 with AVX2, FMA and F16C
+    INFER_ISA_NEON = 2,   // arm64
+    INFER_ISA_AVX512 = 3, // x86-64 with AVX2 and AVX-512 F/BW/VL/DQ/VNNI (AVX2 kernels where it has none)
+} infer_isa;
+
+/// Whether this build and this CPU can run `isa`'s kernels.
+int infer_isa_supported(infer_isa isa);
+/// The instruction set matrix products use: the best supported one, unless the environment
+/// variable INFER_ISA says otherwise (scalar: the reference kernels; avx2: no AVX-512).
+infer_isa infer_isa_active(void);
+
+/// Whether the kernels compute with `type` (the GGUF types above; not the grouped one).
+int infer_type_supported(infer_type type);
+/// Elements per block of `type` (1 for float types).
+int infer_type_block_size(infer_type type);
 
 // ---- half precision ----------------------------------------------------------------
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);
 
-// ---- vector primitives ---------------------------------------------------------------
-float infer_dot_f32(const float *a, const float *b, int n);
-
-/// Dot product of one weight row of `type` (n elements) with the f32 vector x.
-/// Returns NaN for a type this build cannot compute (the loader refuses such files first).
-float infer_dot_row(infer_type type, const void *row, const float *x, int n);
-
-/// y[r] = dot(W[r], x) for r in [row_begin, row_end). W has `cols` elements per row and
-/// consecutive rows are `row_bytes` apart.
-void infer_matvec(infer_type type, const void *w, size_t row_bytes, const float *x,
-                  float *y, int row_begin, int row_end, int cols);
-
-/// Writes row r of a weight matrix as f32 (used for token embeddings).
+// ---- rows: dequantization and dot products ------------------------------------------
+/// Writes a row of n elements of `type` as f32 (the scalar reference decoding; also the
+/// token-embedding lookup). n is a multiple of the block size.
 void infer_dequantize_row(infer_type type, const void *row, float *out, int n);
 
-// ---- llama2.c version-2 Q8_0: int8 values and one f32 scale per `group_size` values,
-// the groups running over the flattened tensor (they may straddle row boundaries). ----
+/// Dot products consume the activation vector in the form their weight type pairs with:
+/// f32 for float weights, int8 blocks (blocks.h: block_q8_32 or block_q8_K) for quantized
+/// ones. Bytes needed for n activations of a product with `type` weights:
+size_t infer_activation_bytes(infer_type type, int n);
+/// Converts x (n elements) into the activation form for `type` weights with `isa`'s code.
+/// Every ISA produces the same bytes.
+void infer_prepare_activation(infer_isa isa, infer_type type, const float *x, void *act, int n);
+/// Dot product of one weight row of `type` (n elements) with a prepared activation, using
+/// `isa`'s kernel. n must be a multiple of the block size.
+float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act, int n);
+
+/// Plain f32 dot product (attention scores, tests).
+float infer_dot_f32(const float *a, const float *b, int n);
+
+// ---- llama2.c version-2 Q8_0 (INFER_TYPE_Q8_GROUPED) ----------------------------------
 /// y[r] = dot(W[r], x) for r in [row_begin, row_end), W flattened row-major.
 void infer_matvec_q8_grouped(const int8_t *q, const float *scales, int group_size,
                              const float *x, float *y, int row_begin, int row_end, int cols);
+/// n values of the flattened matrix from index `first`, as f32.
 void infer_dequantize_q8_grouped(const int8_t *q, const float *scales, int group_size,
                                  size_t first, float *out, int n);
+
+// ---- threads ---------------------------------------------------------------------------
+/// A fixed set of worker threads that run the parts of one parallel job at a time. The
+/// calling thread takes part, so a pool of n threads starts n - 1 workers. Workers spin
+/// briefly between jobs (a token's ~150 products follow each other within microseconds)
+/// and then sleep, so an idle pool costs nothing.
+typedef struct infer_pool infer_pool;
+/// task(context, begin, end, thread) handles the indices [begin, end); thread is in
+/// [0, threads), so a task can use per-thread scratch.
+typedef void (*infer_task)(void *context, int begin, int end, int thread);
+
+/// A pool of `threads` threads (at least 1; the caller counts as one).
+infer_pool *infer_pool_create(int threads);
+void infer_pool_destroy(infer_pool *pool);
+int infer_pool_threads(const infer_pool *pool);
+/// Runs task over the indices [0, count) on the pool's threads, in ranges of at least
+/// `grain` indices, and returns when all are done. A NULL pool runs everything on the
+/// caller. Not reentrant: one job at a time per pool.
+void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count, int grain);
+
+// ---- matrix-vector products --------------------------------------------------------------
+/// A weight matrix in place: `rows` rows of `cols` elements of `type`, `row_bytes` apart.
+typedef struct {
+    infer_type type;
+    const void *data;
+    size_t row_bytes;
+    int rows;
+    int cols;
+    const float *group_scales;  // INFER_TYPE_Q8_GROUPED only: one scale per group
+    int group_size;             // INFER_TYPE_Q8_GROUPED only
+} infer_matrix;
+
+/// y = W x.
+typedef struct {
+    const infer_matrix *w;
+    const float *x;   // (cols)
+    float *y;         // (rows)
+} infer_product;
+
+/// Most products infer_matvec takes at once.
+#define INFER_MATVEC_MAX_PRODUCTS 8
+
+/// Computes `count` (at most INFER_MATVEC_MAX_PRODUCTS) products as one parallel job: each x is prepared once (products that
+/// share an x and activation form share the preparation), then the rows of all products are
+/// split among the pool's threads. `scratch` holds the prepared activations: at least
+/// infer_matvec_scratch_bytes(products, count) bytes, 64-byte aligned.
+void infer_matvec(infer_pool *pool, const infer_product *products, int count, void *scratch);
+size_t infer_matvec_scratch_bytes(const infer_product *products, int count);
+
+/// The rows [row_begin, row_end) of one product with the reference kernels, one thread:
+/// what the tests compare against.
+void infer_matvec_reference(const infer_matrix *w, const float *x, float *y, int row_begin, int row_end);
 
 // ---- transformer pieces ----------------------------------------------------------------
 /// out = x / rms(x) * weight, rms over n elements with epsilon eps.
@@ -70,6 +158,13 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox);
 /// scores: scratch of n_pos floats; out: (head_dim).
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
                           int n_pos, int head_dim, float scale, float *scores, float *out);
+
+/// Attention of all query heads, in parallel over heads. Query head h reads KV head
+/// h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of one
+/// layer, position rows `kv_stride` floats apart; scores: (n_heads, scores_stride) scratch.
+void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
+                     size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
+                     float scale, float *scores, size_t scores_stride, float *out);
 
 #ifdef __cplusplus
 }

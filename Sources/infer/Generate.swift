@@ -21,12 +21,20 @@ struct Generate: ParsableCommand {
     @Flag(help: "Print one JSON object (text, token counts, timings) instead of streaming.")
     var json = false
 
+    // -t is --temperature, so threads have only the long name (llama.cpp's -t).
+    @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
+    var threads: Int?
+
     @OptionGroup var sampling: SamplingOptions
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 
     func run() throws {
         try Terminal.reportingErrors {
             let model = try Model(path: model, tokenizerPath: tokenizer)
-            let session = try Session(model: model, contextLength: ctx)
+            let session = try Session(model: model, contextLength: ctx, threads: threads)
             var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(parseSpecial: true))
             if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
             guard !tokens.isEmpty else { throw InferError.invalidArgument("the model has no BOS token: give a prompt") }

@@ -8,20 +8,31 @@ public final class Session: @unchecked Sendable {
     public let contextLength: Int
     /// Every token processed so far, in order.
     public private(set) var tokens: [Int] = []
+    /// Threads this session computes with, itself included.
+    public var threadCount: Int { pool.threadCount }
     private let cache: KVCache
     private let buffers: ForwardBuffers
+    private let pool: ThreadPool
 
-    /// - Parameter contextLength: positions to reserve; defaults to the model's trained
-    ///   context, at most 4096.
-    public init(model: Model, contextLength: Int? = nil) throws {
+    /// - Parameters:
+    ///   - contextLength: positions to reserve; defaults to the model's trained context,
+    ///     at most 4096.
+    ///   - threads: threads for the matrix products and attention, the caller's included;
+    ///     defaults to the number of cores this process may use.
+    public init(model: Model, contextLength: Int? = nil, threads: Int? = nil) throws {
         let length = contextLength ?? min(model.config.contextLength, 4096)
         guard length > 0, length <= 1 << 20 else {
             throw InferError.invalidArgument("context length \(length) is out of range (1...\(1 << 20))")
+        }
+        let threadCount = threads ?? ThreadPool.defaultThreadCount
+        guard threadCount >= 1, threadCount <= ThreadPool.maxThreadCount else {
+            throw InferError.invalidArgument("thread count \(threadCount) is out of range (1...\(ThreadPool.maxThreadCount))")
         }
         self.model = model
         self.contextLength = length
         cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
         buffers = ForwardBuffers(config: model.config, context: length)
+        pool = ThreadPool(threads: threadCount)
     }
 
     /// Positions still free.
@@ -38,7 +49,7 @@ public final class Session: @unchecked Sendable {
             throw InferError.invalidArgument("token id \(bad) is outside the vocabulary (0..<\(vocabulary))")
         }
         for token in newTokens {
-            model.transformer.forward(token: token, position: tokens.count, cache: cache, buffers: buffers)
+            model.transformer.forward(token: token, position: tokens.count, cache: cache, buffers: buffers, pool: pool)
             tokens.append(token)
         }
     }

@@ -37,12 +37,11 @@ struct Transformer: Sendable {
     let weights: ModelWeights
 
     /// Runs token `token` at `position`, writing its keys and values into the cache and
-    /// the next-token logits into `buffers.logits`.
-    func forward(token: Int, position pos: Int, cache: KVCache, buffers b: ForwardBuffers) {
+    /// the next-token logits into `buffers.logits`. Matrix products and attention run on
+    /// `pool`'s threads.
+    func forward(token: Int, position pos: Int, cache: KVCache, buffers b: ForwardBuffers, pool: ThreadPool) {
         let c = config
         let headDim = c.headDim
-        let groupSize = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(headDim).squareRoot()
         let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
 
         weights.tokenEmbedding.dequantizeRow(token, into: b.x)
@@ -51,34 +50,26 @@ struct Transformer: Sendable {
             infer_rmsnorm(b.normed, b.x, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
             let keyRow = cache.keys(layer: l, position: pos)     // (n_kv_heads * head_dim)
             let valueRow = cache.values(layer: l, position: pos) // (n_kv_heads * head_dim)
-            layer.wq.multiply(b.normed, into: b.q)
-            layer.wk.multiply(b.normed, into: keyRow)
-            layer.wv.multiply(b.normed, into: valueRow)
+            pool.multiply(b.normed, by: [layer.wq, layer.wk, layer.wv], into: [b.q, keyRow, valueRow])
             for h in 0..<c.headCount {
                 infer_rope(b.q + h * headDim, Int32(c.ropeDim), Int32(pos), c.ropeTheta, neox)
             }
             for h in 0..<c.kvHeadCount {
                 infer_rope(keyRow + h * headDim, Int32(c.ropeDim), Int32(pos), c.ropeTheta, neox)
             }
-            let keys = cache.keys(layer: l), values = cache.values(layer: l)
-            for h in 0..<c.headCount {
-                let kvHead = h / groupSize
-                infer_attention_head(b.q + h * headDim, keys + kvHead * headDim, values + kvHead * headDim,
-                                     c.kvDim, Int32(pos + 1), Int32(headDim), scale,
-                                     b.scores + h * cache.capacity, b.attention + h * headDim)
-            }
-            layer.wo.multiply(b.attention, into: b.sublayer)
+            pool.attention(query: b.q, keys: cache.keys(layer: l), values: cache.values(layer: l), config: c,
+                           positionCount: pos + 1, scores: b.scores, scoresStride: cache.capacity, into: b.attention)
+            layer.wo.multiply(b.attention, into: b.sublayer, using: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
 
             // Feed-forward.
             infer_rmsnorm(b.normed, b.x, layer.ffnNorm, Int32(c.dim), c.rmsEpsilon)
-            layer.gate.multiply(b.normed, into: b.gate)
-            layer.up.multiply(b.normed, into: b.up)
+            pool.multiply(b.normed, by: [layer.gate, layer.up], into: [b.gate, b.up])
             infer_swiglu(b.gate, b.up, Int32(c.hiddenDim))
-            layer.down.multiply(b.gate, into: b.sublayer)
+            layer.down.multiply(b.gate, into: b.sublayer, using: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
         }
         infer_rmsnorm(b.x, b.x, weights.outputNorm, Int32(c.dim), c.rmsEpsilon)
-        weights.output.multiply(b.x, into: b.logits)
+        weights.output.multiply(b.x, into: b.logits, using: pool)
     }
 }

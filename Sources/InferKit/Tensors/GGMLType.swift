@@ -1,3 +1,5 @@
+import CKernels
+
 /// Tensor storage types as numbered by GGML/GGUF. Every known id has its block size
 /// and bytes per block, so a file's tensor sizes can be checked even for types infer
 /// cannot compute; `isSupported` says which ones the kernels run.
@@ -54,12 +56,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     public var name: String { String(describing: self).uppercased() }
 
     /// Whether infer's kernels compute with this type.
-    public var isSupported: Bool {
-        switch self {
-        case .f32, .f16, .q8_0: return true
-        default: return false
-        }
-    }
+    public var isSupported: Bool { infer_type_supported(infer_type(rawValue)) != 0 }
 
     /// Bytes of one row of `count` elements, or nil when `count` does not fill whole blocks.
     public func rowBytes(_ count: Int) -> Int? {

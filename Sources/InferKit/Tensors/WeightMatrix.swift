@@ -28,19 +28,21 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y[r] = W[r] · x for the rows in `range`.
-    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+    /// The matrix as the C kernels take it.
+    var descriptor: infer_matrix {
         switch storage {
         case .ggml(let type, let data, let rowBytes):
-            infer_matvec(infer_type(type.rawValue), data, rowBytes, x, y, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols))
+            return infer_matrix(type: infer_type(type.rawValue), data: data, row_bytes: rowBytes,
+                                rows: Int32(rows), cols: Int32(cols), group_scales: nil, group_size: 0)
         case .groupedQ8(let values, let scales, let groupSize):
-            infer_matvec_q8_grouped(values, scales, Int32(groupSize), x, y, Int32(range.lowerBound), Int32(range.upperBound), Int32(cols))
+            return infer_matrix(type: INFER_TYPE_Q8_GROUPED, data: UnsafeRawPointer(values), row_bytes: cols,
+                                rows: Int32(rows), cols: Int32(cols), group_scales: scales, group_size: Int32(groupSize))
         }
     }
 
-    /// y = W x, y has `rows` elements.
-    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        multiply(x, into: y, rows: 0..<rows)
+    /// y = W x on the pool's threads; y has `rows` elements.
+    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, using pool: ThreadPool) {
+        pool.multiply(x, by: [self], into: [y])
     }
 
     /// Row `r` as f32 (the embedding lookup).

@@ -1,0 +1,104 @@
+// Picks the kernels of the best instruction set this CPU supports, once, at load time.
+#include "kernels.h"
+#include "blocks.h"
+#include "kernel_table.h"
+#include <stdlib.h>
+#include <string.h>
+
+int infer_isa_supported(infer_isa isa) {
+    switch (isa) {
+    case INFER_ISA_SCALAR: return 1;
+    case INFER_ISA_AVX2:
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+        return 0;
+#endif
+    case INFER_ISA_AVX512:
+#if defined(__x86_64__)
+        return infer_isa_supported(INFER_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+#else
+        return 0;
+#endif
+    case INFER_ISA_NEON:
+#if defined(__aarch64__)
+        return 1;  // every arm64 CPU has Advanced SIMD
+#else
+        return 0;
+#endif
+    }
+    return 0;
+}
+
+static infer_isa active_isa = INFER_ISA_SCALAR;
+
+// Runs when the library loads, before any thread can ask, so no locking is needed.
+__attribute__((constructor)) static void choose_isa(void) {
+    const char *forced = getenv("INFER_ISA");
+    if (forced && strcmp(forced, "scalar") == 0) return;
+    if (infer_isa_supported(INFER_ISA_AVX2)) active_isa = INFER_ISA_AVX2;
+    if (infer_isa_supported(INFER_ISA_AVX512) && !(forced && strcmp(forced, "avx2") == 0)) active_isa = INFER_ISA_AVX512;
+    if (infer_isa_supported(INFER_ISA_NEON)) active_isa = INFER_ISA_NEON;
+}
+
+infer_isa infer_isa_active(void) { return active_isa; }
+
+static const kernel_table *table(infer_isa isa) {
+    switch (isa) {
+#if defined(__x86_64__)
+    case INFER_ISA_AVX2: return &infer_kernels_avx2;
+    case INFER_ISA_AVX512: return &infer_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+    case INFER_ISA_NEON: return &infer_kernels_neon;
+#endif
+    default: return &infer_kernels_scalar;
+    }
+}
+
+size_t infer_activation_bytes(infer_type type, int n) {
+    switch (infer_activation_form(type)) {
+    case ACT_F32: return (size_t)n * sizeof(float);
+    case ACT_Q8_32: return q8_32_bytes(n);
+    case ACT_Q8_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
+    case ACT_NONE: return 0;
+    }
+    return 0;
+}
+
+/// Where an ISA without its own kernel for something borrows one: AVX-512 from AVX2, the
+/// others from the scalar references.
+static infer_isa fallback(infer_isa isa) { return isa == INFER_ISA_AVX512 ? INFER_ISA_AVX2 : INFER_ISA_SCALAR; }
+
+static prepare_kernel prepare_kernel_for(infer_isa isa, activation_form form) {
+    for (;; isa = fallback(isa)) {
+        const kernel_table *t = table(isa);
+        prepare_kernel k = form == ACT_Q8_32 ? t->q8_32 : t->q8_K;
+        if (k || isa == INFER_ISA_SCALAR) return k;
+    }
+}
+
+void infer_prepare_activation(infer_isa isa, infer_type type, const float *x, void *act, int n) {
+    activation_form form = infer_activation_form(type);
+    switch (form) {
+    case ACT_F32: memcpy(act, x, (size_t)n * sizeof(float)); return;
+    case ACT_Q8_32: case ACT_Q8_K: prepare_kernel_for(isa, form)(x, act, n); return;
+    case ACT_NONE: return;
+    }
+}
+
+dot_kernel infer_dot_kernel(infer_isa isa, infer_type type) {
+    if ((unsigned)type >= INFER_TYPE_LIMIT) return NULL;
+    for (;; isa = fallback(isa)) {
+        dot_kernel k = table(isa)->dot[type];
+        if (k || isa == INFER_ISA_SCALAR) return k;
+    }
+}
+
+float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act, int n) {
+    dot_kernel k = infer_dot_kernel(isa, type);
+    return k ? k(row, act, n) : 0.0f;
+}

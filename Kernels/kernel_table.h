@@ -1,0 +1,51 @@
+// The kernels of one instruction set, and how each weight type pairs with an activation
+// form. Private to CKernels: dispatch.c picks a table, the tests reach every table through
+// infer_dot / infer_prepare_activation with an explicit ISA.
+#ifndef INFER_KERNEL_TABLE_H
+#define INFER_KERNEL_TABLE_H
+#include "kernels.h"
+
+/// Weight types are GGUF ids below this.
+#define INFER_TYPE_LIMIT 31
+
+/// What a weight type's dot product reads the activation as.
+typedef enum {
+    ACT_NONE = 0,   // type not computed
+    ACT_F32,        // float weights: x as is
+    ACT_Q8_32,      // 32-element weight blocks: block_q8_32
+    ACT_Q8_K,       // K-quants: block_q8_K
+} activation_form;
+
+activation_form infer_activation_form(infer_type type);
+
+typedef float (*dot_kernel)(const void *row, const void *act, int n);
+typedef void (*prepare_kernel)(const float *x, void *act, int n);
+
+typedef struct {
+    dot_kernel dot[INFER_TYPE_LIMIT];  // NULL: the fallback ISA's kernel serves this type
+    prepare_kernel q8_32;              // NULL: the fallback ISA's quantizer
+    prepare_kernel q8_K;
+} kernel_table;
+
+/// isa's dot kernel for type (the scalar one where isa has none), NULL for unsupported types.
+dot_kernel infer_dot_kernel(infer_isa isa, infer_type type);
+
+extern const kernel_table infer_kernels_scalar;
+#if defined(__x86_64__)
+extern const kernel_table infer_kernels_avx2;
+extern const kernel_table infer_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const kernel_table infer_kernels_neon;
+#endif
+
+// Scalar activation quantizers (quants.c): round to nearest even, so the vector versions,
+// which round the same way, produce the same bytes.
+void infer_quantize_q8_32(const float *x, void *act, int n);
+void infer_quantize_q8_K(const float *x, void *act, int n);
+
+// Sub-block scales of the K-quants, unpacked (quants.c).
+void infer_q3_K_scales(const uint8_t packed[12], int8_t scales[16]);
+void infer_k_scale_min(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]);
+
+#endif

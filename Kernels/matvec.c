@@ -1,0 +1,113 @@
+// Matrix-vector products of generation: prepare each activation once, then let the pool's
+// threads take ranges of rows over all the products of one call.
+#include "kernels.h"
+#include "kernel_table.h"
+#include <stdint.h>
+#include <stdlib.h>
+
+/// Activations are laid out in scratch on 64-byte boundaries (one cache line each).
+static size_t round_up(size_t n) { return (n + 63) & ~(size_t)63; }
+
+typedef struct {
+    const infer_product *products;
+    int count;
+    int first_row[INFER_MATVEC_MAX_PRODUCTS + 1];  // products' rows laid end to end
+    const void *act[INFER_MATVEC_MAX_PRODUCTS];
+    dot_kernel kernel[INFER_MATVEC_MAX_PRODUCTS];
+} matvec_job;
+
+/// The activation a product shares with an earlier one in the call, if any: index or -1.
+static int shared_with(const infer_product *products, int p) {
+    activation_form form = infer_activation_form(products[p].w->type);
+    for (int q = 0; q < p; q++) {
+        if (products[q].x == products[p].x && infer_activation_form(products[q].w->type) == form) return q;
+    }
+    return -1;
+}
+
+/// Whether product p needs scratch of its own (f32 activations are read in place).
+static size_t own_scratch(const infer_product *products, int p) {
+    const infer_matrix *w = products[p].w;
+    if (w->type == INFER_TYPE_Q8_GROUPED || infer_activation_form(w->type) == ACT_F32) return 0;
+    if (shared_with(products, p) >= 0) return 0;
+    return round_up(infer_activation_bytes(w->type, w->cols));
+}
+
+size_t infer_matvec_scratch_bytes(const infer_product *products, int count) {
+    size_t total = 0;
+    for (int p = 0; p < count; p++) total += own_scratch(products, p);
+    return total;
+}
+
+static void rows_task(void *context, int begin, int end, int thread) {
+    (void)thread;
+    const matvec_job *job = context;
+    int p = 0;
+    while (job->first_row[p + 1] <= begin) p++;
+    while (begin < end) {
+        const infer_product *product = &job->products[p];
+        const infer_matrix *w = product->w;
+        int base = job->first_row[p];
+        int stop = end < job->first_row[p + 1] ? end : job->first_row[p + 1];
+        if (w->type == INFER_TYPE_Q8_GROUPED) {
+            infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, product->x, product->y,
+                                    begin - base, stop - base, w->cols);
+        } else {
+            const char *row = (const char *)w->data + (size_t)(begin - base) * w->row_bytes;
+            for (int r = begin - base; r < stop - base; r++, row += w->row_bytes) {
+                product->y[r] = job->kernel[p](row, job->act[p], w->cols);
+            }
+        }
+        begin = stop;
+        p++;
+    }
+}
+
+void infer_matvec(infer_pool *pool, const infer_product *products, int count, void *scratch) {
+    if (count <= 0 || count > INFER_MATVEC_MAX_PRODUCTS) return;
+    infer_isa isa = infer_isa_active();
+    matvec_job job = {.products = products, .count = count};
+    char *free_scratch = scratch;
+    size_t smallest_row = SIZE_MAX;
+    for (int p = 0; p < count; p++) {
+        const infer_matrix *w = products[p].w;
+        job.first_row[p + 1] = job.first_row[p] + w->rows;
+        if (w->type == INFER_TYPE_Q8_GROUPED) {
+            if ((size_t)w->cols < smallest_row) smallest_row = (size_t)w->cols;
+            continue;
+        }
+        if (w->row_bytes < smallest_row) smallest_row = w->row_bytes;
+        job.kernel[p] = infer_dot_kernel(isa, w->type);
+        int earlier = shared_with(products, p);
+        if (infer_activation_form(w->type) == ACT_F32) {
+            job.act[p] = products[p].x;
+        } else if (earlier >= 0) {
+            job.act[p] = job.act[earlier];
+        } else {
+            infer_prepare_activation(isa, w->type, products[p].x, free_scratch, w->cols);
+            job.act[p] = free_scratch;
+            free_scratch += own_scratch(products, p);
+        }
+    }
+    // Ranges of at least ~16 KB of weights: enough work to amortize taking a range.
+    int grain = (int)(16384 / (smallest_row ? smallest_row : 1));
+    if (grain < 1) grain = 1;
+    infer_pool_run(pool, rows_task, &job, job.first_row[count], grain);
+}
+
+void infer_matvec_reference(const infer_matrix *w, const float *x, float *y, int row_begin, int row_end) {
+    if (w->type == INFER_TYPE_Q8_GROUPED) {
+        infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, x, y, row_begin, row_end, w->cols);
+        return;
+    }
+    // Prepared with the scalar quantizer into a buffer on the heap: rows can be long.
+    size_t bytes = infer_activation_bytes(w->type, w->cols);
+    void *act = bytes ? malloc(bytes) : NULL;
+    if (!act) return;
+    infer_prepare_activation(INFER_ISA_SCALAR, w->type, x, act, w->cols);
+    const char *row = (const char *)w->data + (size_t)row_begin * w->row_bytes;
+    for (int r = row_begin; r < row_end; r++, row += w->row_bytes) {
+        y[r] = infer_dot(INFER_ISA_SCALAR, w->type, row, act, w->cols);
+    }
+    free(act);
+}

@@ -1,0 +1,61 @@
+import CKernels
+import Foundation
+
+/// The threads one session computes with (the C pool of `Kernels/threads.c`: spinning
+/// workers that split each matrix product's rows), and the scratch memory its products
+/// prepare quantized activations in. Not thread-safe: it runs one job at a time, so each
+/// session owns one.
+final class ThreadPool {
+    /// Threads taking part in each job, the caller included.
+    let threadCount: Int
+    private let pool: OpaquePointer
+    private var scratch: UnsafeMutableRawPointer?
+    private var scratchBytes = 0
+
+    /// The default thread count: the cores this process may run on.
+    static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Most threads a pool accepts.
+    static let maxThreadCount = 256
+
+    init(threads: Int) {
+        pool = infer_pool_create(Int32(max(1, min(threads, Self.maxThreadCount))))
+        threadCount = Int(infer_pool_threads(pool))
+    }
+
+    deinit {
+        infer_pool_destroy(pool)
+        scratch?.deallocate()
+    }
+
+    /// outputs[i] = matrices[i] x for the matrices that read the same x, as one parallel job:
+    /// x is prepared once, and the rows of all of them are split among the threads.
+    func multiply(_ x: UnsafePointer<Float>, by matrices: [WeightMatrix], into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(matrices.count == outputs.count && matrices.count <= Int(INFER_MATVEC_MAX_PRODUCTS))
+        var descriptors = matrices.map(\.descriptor)
+        descriptors.withUnsafeMutableBufferPointer { m in
+            let products = m.indices.map { infer_product(w: m.baseAddress! + $0, x: x, y: outputs[$0]) }
+            let count = Int32(products.count)
+            infer_matvec(pool, products, count, scratch(bytes: infer_matvec_scratch_bytes(products, count)))
+        }
+    }
+
+    /// Attention of every query head over positions [0, positionCount) (see `infer_attention`).
+    func attention(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                   config c: ModelConfig, positionCount: Int, scores: UnsafeMutablePointer<Float>,
+                   scoresStride: Int, into out: UnsafeMutablePointer<Float>) {
+        infer_attention(pool, query, keys, values, c.kvDim, Int32(c.headCount), Int32(c.kvHeadCount),
+                        Int32(c.headDim), Int32(positionCount), 1 / Float(c.headDim).squareRoot(),
+                        scores, scoresStride, out)
+    }
+
+    /// At least `bytes` of 64-byte-aligned scratch; grows only on the first tokens.
+    private func scratch(bytes: Int) -> UnsafeMutableRawPointer? {
+        if bytes > scratchBytes {
+            scratch?.deallocate()
+            scratch = .allocate(byteCount: bytes, alignment: 64)
+            scratchBytes = bytes
+        }
+        return scratch
+    }
+}

@@ -1,0 +1,68 @@
+import CKernels
+import Foundation
+import Testing
+@testable import InferKit
+
+/// Dot kernels: the scalar reference against plain f32 arithmetic on the decoded row, and
+/// every optimized kernel against the scalar reference.
+struct DotKernelTests {
+    /// Row lengths: one block, an odd number of blocks (the vector loops take two at a
+    /// time), and a long row; float types also take lengths that fill no vector.
+    static func lengths(_ t: KernelType) -> [Int] {
+        t.isFloat ? [1, 7, 33, 1000, 4099] : [1, 3, 17].map { $0 * t.type.blockSize } + [4096 + t.type.blockSize]
+    }
+
+    /// llama.cpp's test-quantize-fns bound on |error| / n: 0.04 for the 2- and 3-bit types.
+    static func normalizedBound(_ t: KernelType) -> Double { [.q2_K, .q3_K].contains(t.type) ? 0.04 : 0.02 }
+
+    /// An activation that correlates with the row (x = w + noise), so the dot product is large
+    /// and a kernel that mixes up elements or scales misses by far more than the bounds.
+    static func activation(for w: [Float], _ random: inout TestRandom) -> [Float] {
+        w.indices.map { i in w[i] + 0.1 + 0.5 * cos(Float(i)) + random.uniform(-0.1, 0.1) }
+    }
+
+    @Test(arguments: KernelType.all)
+    func scalarMatchesFloatArithmetic(_ t: KernelType) {
+        var random = TestRandom(seed: 7 + UInt64(t.type.rawValue))
+        for n in Self.lengths(t) {
+            let row = t.randomRow(n, &random)
+            let w = t.dequantize(row, n)
+            let x = Self.activation(for: w, &random)
+            let exact = zip(w, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let got = Double(t.dot(row, t.prepare(x, isa: INFER_ISA_SCALAR), n, isa: INFER_ISA_SCALAR))
+            // Quantizing x to int8 moves each element by at most half its block's step
+            // (max|x| / 127 / 2); float rounding adds a little.
+            let step = t.isFloat ? 0 : (t.type.blockSize == 32 ? 32 : 256)
+            var bound = 1e-5 * zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
+            if step > 0 {
+                for start in stride(from: 0, to: n, by: step) {
+                    let block = start..<(start + step)
+                    let halfStep = Double(x[block].map(abs).max()!) / 254
+                    bound += w[block].reduce(0.0) { $0 + abs(Double($1)) } * halfStep
+                }
+            }
+            #expect(abs(got - exact) <= bound, "n=\(n): scalar \(got), f32 \(exact)")
+            #expect(abs(got - exact) / Double(n) <= Self.normalizedBound(t), "n=\(n)")
+        }
+    }
+
+    @Test(arguments: KernelType.all)
+    func optimizedMatchesScalar(_ t: KernelType) {
+        var random = TestRandom(seed: 99 + UInt64(t.type.rawValue))
+        for isa in optimizedISAs {
+            for n in Self.lengths(t) {
+                let row = t.randomRow(n, &random)
+                let w = t.dequantize(row, n)
+                let x = Self.activation(for: w, &random)
+                let act = t.prepare(x, isa: INFER_ISA_SCALAR)
+                #expect(t.prepare(x, isa: isa) == act, "n=\(n): activations prepared by ISA \(isa.rawValue) differ")
+                let reference = Double(t.dot(row, act, n, isa: INFER_ISA_SCALAR))
+                let got = Double(t.dot(row, act, n, isa: isa))
+                // Both sum the same integer products; only the order of float additions differs.
+                let magnitude = zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                #expect(abs(got - reference) <= 1e-5 * magnitude + 1e-6, "ISA \(isa.rawValue) n=\(n): \(got) vs \(reference)")
+                #expect(abs(got - reference) / Double(n) <= Self.normalizedBound(t))
+            }
+        }
+    }
+}

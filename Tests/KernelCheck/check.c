@@ -1,0 +1,90 @@
+// A C-only check of the optimized dot kernels against the scalar references, for machines
+// where the Swift tests cannot run (arm64 under qemu: see run-arm64.sh). It mirrors
+// DotKernelTests: random rows of every type, the best ISA's activation bytes and dot
+// products against the scalar ones.
+#include "kernels.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t state = 0x2545F4914F6CDD1DULL;
+static uint64_t next(void) { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state; }
+static float uniform(float lo, float hi) { return lo + (hi - lo) * (float)(next() >> 40) / (float)(1 << 24); }
+
+typedef struct { infer_type type; const char *name; int block, bytes; int scales[2]; float lo, hi; } type_info;
+static const type_info types[] = {
+    {INFER_TYPE_F32, "F32", 1, 4, {-1, -1}, 0, 0}, {INFER_TYPE_F16, "F16", 1, 2, {-1, -1}, 0, 0},
+    {INFER_TYPE_BF16, "BF16", 1, 2, {-1, -1}, 0, 0}, {INFER_TYPE_Q4_0, "Q4_0", 32, 18, {0, -1}, 0.05f, 0.2f},
+    {INFER_TYPE_Q4_1, "Q4_1", 32, 20, {0, 2}, 0.05f, 0.15f}, {INFER_TYPE_Q5_0, "Q5_0", 32, 22, {0, -1}, 0.02f, 0.1f},
+    {INFER_TYPE_Q5_1, "Q5_1", 32, 24, {0, 2}, 0.02f, 0.05f}, {INFER_TYPE_Q8_0, "Q8_0", 32, 34, {0, -1}, 0.002f, 0.01f},
+    {INFER_TYPE_Q2_K, "Q2_K", 256, 84, {80, 82}, 0.01f, 0.05f}, {INFER_TYPE_Q3_K, "Q3_K", 256, 110, {108, -1}, 0.005f, 0.02f},
+    {INFER_TYPE_Q4_K, "Q4_K", 256, 144, {0, 2}, 0.001f, 0.003f}, {INFER_TYPE_Q5_K, "Q5_K", 256, 176, {0, 2}, 0.0005f, 0.0015f},
+    {INFER_TYPE_Q6_K, "Q6_K", 256, 210, {208, -1}, 0.0005f, 0.001f},
+};
+
+static void random_row(const type_info *t, unsigned char *row, int n) {
+    size_t bytes = (size_t)n / (size_t)t->block * (size_t)t->bytes;
+    for (size_t i = 0; i < bytes; i++) row[i] = (unsigned char)next();
+    for (int i = 0; t->block == 1 && i < n; i++) {
+        float f = uniform(-1, 1);
+        if (t->type == INFER_TYPE_F32) { memcpy(row + 4 * i, &f, 4); continue; }
+        uint32_t bits;
+        memcpy(&bits, &f, 4);
+        uint16_t h = t->type == INFER_TYPE_F16 ? infer_fp32_to_fp16(f) : (uint16_t)(bits >> 16);
+        memcpy(row + 2 * i, &h, 2);
+    }
+    for (int b = 0; t->block > 1 && b < n / t->block; b++) {
+        for (int s = 0; s < 2; s++) {
+            if (t->scales[s] < 0) continue;
+            float v = uniform(t->lo, t->hi) * (next() & 1 ? 1.0f : -1.0f);
+            uint16_t h = infer_fp32_to_fp16(v);
+            memcpy(row + (size_t)b * (size_t)t->bytes + (size_t)t->scales[s], &h, 2);
+        }
+    }
+}
+
+static int check(infer_isa isa) {
+    int failures = 0;
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        const type_info *t = &types[k];
+        const int lengths_float[] = {1, 7, 33, 1000, 4099}, blocks[] = {1, 3, 17, 129};
+        for (int li = 0; li < (t->block == 1 ? 5 : 4); li++) {
+            int n = t->block == 1 ? lengths_float[li] : blocks[li] * t->block;
+            unsigned char *row = malloc((size_t)n * 4);
+            float *w = malloc((size_t)n * sizeof(float)), *x = malloc((size_t)n * sizeof(float));
+            size_t act_bytes = infer_activation_bytes(t->type, n);
+            unsigned char *a_ref = calloc(1, act_bytes), *a_opt = calloc(1, act_bytes);  // zeroed: the form has padding
+            random_row(t, row, n);
+            infer_dequantize_row(t->type, row, w, n);
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) {
+                x[i] = w[i] + 0.1f + 0.5f * cosf((float)i) + uniform(-0.1f, 0.1f);
+                magnitude += fabs((double)w[i] * x[i]);
+            }
+            infer_prepare_activation(INFER_ISA_SCALAR, t->type, x, a_ref, n);
+            infer_prepare_activation(isa, t->type, x, a_opt, n);
+            if (memcmp(a_ref, a_opt, act_bytes) != 0) { printf("FAIL %s n=%d: activation bytes differ\n", t->name, n); failures++; }
+            double ref = infer_dot(INFER_ISA_SCALAR, t->type, row, a_ref, n);
+            double got = infer_dot(isa, t->type, row, a_ref, n);
+            if (!(fabs(got - ref) <= 1e-5 * magnitude + 1e-6)) {
+                printf("FAIL %s n=%d: %.6f vs scalar %.6f\n", t->name, n, got, ref);
+                failures++;
+            }
+            free(row); free(w); free(x); free(a_ref); free(a_opt);
+        }
+    }
+    return failures;
+}
+
+int main(void) {
+    static const char *names[] = {"scalar", "AVX2", "NEON", "AVX-512"};
+    int failures = 0;
+    for (int isa = INFER_ISA_AVX2; isa <= INFER_ISA_AVX512; isa++) {
+        if (!infer_isa_supported((infer_isa)isa)) continue;
+        int f = check((infer_isa)isa);
+        printf("%s: %s\n", names[isa], f ? "FAILED" : "every type matches the scalar reference");
+        failures += f;
+    }
+    return failures != 0;
+}
