@@ -43,8 +43,12 @@ public final class InferServer: Service {
         if let key = configuration.apiKey, key.isEmpty { throw invalid("--api-key cannot be empty") }
         self.configuration = configuration
         modelID = configuration.modelID ?? URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
+        if let threads = configuration.threadsPerSlot, threads < 1 { throw invalid("--threads must be at least 1, not \(threads)") }
+        // Slots generate at the same time, so by default they share the cores between them.
+        let threads = configuration.threadsPerSlot
+            ?? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.parallel)
         pool = try SlotPool(model: model, count: configuration.parallel, contextLength: configuration.contextLength,
-                            queueLimit: configuration.queueLimit)
+                            threads: threads, queueLimit: configuration.queueLimit)
         endpoints = Endpoints(model: model, modelID: modelID, chatPrompt: try ChatPrompt(model: model, template: configuration.chatTemplate), pool: pool,
                               maxBodyBytes: configuration.maxBodyBytes)
         self.onListening = onListening

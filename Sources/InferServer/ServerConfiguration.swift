@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var parallel: Int
     /// Positions in each slot's context; nil: the model's, at most 4096.
     public var contextLength: Int?
+    /// Threads each slot computes with; nil: the machine's cores shared among the slots.
+    public var threadsPerSlot: Int?
     /// Requests that may wait for a slot; further ones get 503 with Retry-After.
     public var queueLimit: Int
     /// When set, requests must carry `Authorization: Bearer KEY` (all but /health).
@@ -25,8 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var chatTemplate: ChatTemplate?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
-                queueLimit: Int = 16, apiKey: String? = nil, maxBodyBytes: Int = 8 << 20, modelID: String? = nil,
-                chatTemplate: ChatTemplate? = nil) {
+                threadsPerSlot: Int? = nil, queueLimit: Int = 16, apiKey: String? = nil,
+                maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil) {
+        self.threadsPerSlot = threadsPerSlot
         self.host = host
         self.port = port
         self.parallel = parallel

@@ -28,6 +28,10 @@ struct Chat: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
     var ctx: Int?
 
+    // -t is --temperature, so threads have only the long name.
+    @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
+    var threads: Int?
+
     @Option(name: .long, help: "Use a built-in chat template instead of the model's: \(ChatTemplate.builtinNames.joined(separator: ", ")).")
     var chatTemplate: String?
 
@@ -42,6 +46,10 @@ struct Chat: ParsableCommand {
     /// Set by SIGINT while an answer is being generated.
     static let interrupted = Atomic<Bool>(false)
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
@@ -50,7 +58,7 @@ struct Chat: ParsableCommand {
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: sampling.parameters(defaultMaxTokens: nil),
-                                       contextLength: ctx, contextShift: !noContextShift)
+                                       contextLength: ctx, threads: threads, contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
                 Terminal.note("note: \(model) has no chat template; using a plain User:/Assistant: transcript")
             }

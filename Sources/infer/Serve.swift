@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length of each slot (default: the model's, at most 4096).")
     var ctx: Int?
 
+    @Option(help: "Threads each slot computes with (default: the cores shared among the slots).")
+    var threads: Int?
+
     @Option(help: "Requests that may wait for a free slot; more get 503 with Retry-After.")
     var queue = 16
 
@@ -44,7 +47,7 @@ struct Serve: AsyncParsableCommand {
         try await Terminal.reportingErrors {
             let loaded = try Model(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) })
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in

@@ -33,14 +33,15 @@ public final class ChatSession: @unchecked Sendable {
     ///   - template: the chat template; nil uses the model's own, or the built-in plain
     ///     "User:/Assistant:" transcript when the model has none.
     ///   - contextLength: positions of the KV cache (default: the model's, at most 4096).
+    ///   - threads: threads for the matrix products (default: the number of cores).
     public init(model: Model, template: ChatTemplate? = nil, systemPrompt: String? = nil,
                 parameters: GenerateParameters = GenerateParameters(), contextLength: Int? = nil,
-                contextShift: Bool = true) throws {
+                threads: Int? = nil, contextShift: Bool = true) throws {
         self.model = model
         chatPrompt = try ChatPrompt(model: model, template: template)
         self.parameters = parameters
         self.contextShift = contextShift
-        session = try Session(model: model, contextLength: contextLength)
+        session = try Session(model: model, contextLength: contextLength, threads: threads)
         setSystemPrompt(systemPrompt)
     }
 
