@@ -23,7 +23,7 @@ from model import Config, Transformer
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--work", type=pathlib.Path, default=pathlib.Path(__file__).parent / "work", help="work directory")
-    p.add_argument("--steps", type=int, default=1400, help="optimizer steps")
+    p.add_argument("--steps", type=int, default=2000, help="optimizer steps")
     p.add_argument("--batch", type=int, default=8, help="windows per step")
     p.add_argument("--layers", type=int, default=Config.n_layers, help="transformer blocks")
     p.add_argument("--context", type=int, default=Config.context_length, help="window length in tokens")
