@@ -14,10 +14,8 @@ token) and followed by EOS. chat_template.jinja renders OpenAI-style messages in
 """
 import pathlib
 
-USER = "HAMLET"
-ASSISTANT = "HORATIO"
-# Hamlet, Act V, Scene II: where HAMLET and HORATIO enter together.
-DEFAULT_SCENE = "A hall in the castle.\nEnter HAMLET and HORATIO"
+# The names and the default scene (Hamlet V.2, where HAMLET and HORATIO enter together)
+# live in the template itself.
 TEMPLATE_PATH = pathlib.Path(__file__).with_name("chat_template.jinja")
 
 
