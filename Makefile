@@ -25,4 +25,4 @@ server-checks:
 	Tests/Server/run_checks.sh
 
 chat: build
-	.build/release/infer chat Models/horatio-f16.gguf
+	.build/release/infer chat

@@ -5,6 +5,11 @@ import PackageDescription
 // `swift test` (debug) runs real models at a useful speed.
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-Wall"])]
 
+// The default model, linked into `infer` (see Sources/CDefaultModel) so that `infer chat`
+// needs no download and no path. The assembler's .incbin wants its absolute path.
+let defaultModel = "horatio-q8_0.gguf"
+let packageDirectory = String(#filePath.dropLast("/Package.swift".count))
+
 let package = Package(
     name: "infer",
     platforms: [.macOS(.v14)],
@@ -37,11 +42,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        .target(
+            name: "CDefaultModel",
+            cSettings: [
+                .define("INFER_DEFAULT_MODEL_PATH", to: "\"\(packageDirectory)/Models/\(defaultModel)\""),
+                .define("INFER_DEFAULT_MODEL_NAME", to: "\"\(defaultModel)\""),
+            ]),
         .executableTarget(
             name: "infer",
             dependencies: [
                 "InferKit",
                 "InferServer",
+                "CDefaultModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The README's library example, compiled and run by the tests.

@@ -109,7 +109,7 @@ def main():
     root = here.parent.parent
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--work", type=pathlib.Path, default=here / "work", help="work directory (tokenizer, corpus)")
-    parser.add_argument("--model", type=pathlib.Path, default=root / "Models" / "horatio-f16.gguf", help="the GGUF")
+    parser.add_argument("--model", type=pathlib.Path, default=root / "Models" / "horatio-q8_0.gguf", help="the GGUF")
     parser.add_argument("--out", type=pathlib.Path, default=root / "Tests" / "InferKitTests" / "Fixtures",
                         help="fixture directory")
     parser.add_argument("--speeches", type=int, default=100,

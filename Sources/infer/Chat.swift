@@ -16,8 +16,8 @@ struct Chat: ParsableCommand {
             Ctrl-C stops the current answer without leaving the chat.
             """)
 
-    @Argument(help: "Model file (GGUF, or llama2.c model.bin with --tokenizer).")
-    var model: String
+    @Argument(help: "Model file (GGUF, or llama2.c model.bin with --tokenizer); default: the built-in \(DefaultModel.name).")
+    var model: String?
 
     @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
     var tokenizer: String?
@@ -53,14 +53,14 @@ struct Chat: ParsableCommand {
     func run() throws {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
-            if interactive { Terminal.note("loading \(model) ...") }
-            let loaded = try Model(path: model, tokenizerPath: tokenizer)
+            if interactive { Terminal.note("loading \(model ?? DefaultModel.name) ...") }
+            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: sampling.parameters(defaultMaxTokens: nil),
                                        contextLength: ctx, threads: threads, contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
-                Terminal.note("note: \(model) has no chat template; using a plain User:/Assistant: transcript")
+                Terminal.note("note: \(loaded.path) has no chat template; using a plain User:/Assistant: transcript")
             }
             if interactive { Terminal.note("ready: type a message, /help for commands, Ctrl-D to quit") }
             try loop(chat, interactive: interactive)

@@ -13,8 +13,8 @@ struct Serve: AsyncParsableCommand {
             in progress and exits 0.
             """)
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer).")
-    var model: String
+    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer); default: the built-in \(DefaultModel.name).")
+    var model: String?
 
     @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
     var tokenizer: String?
@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let loaded = try Model(path: model, tokenizerPath: tokenizer)
+            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
                 host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
             }
             Terminal.note("infer: serving model '\(server.modelID)' with \(parallel) slots of \(server.contextLength) tokens")
             if chatTemplate == nil && loaded.chatTemplate == nil {
-                Terminal.note("note: \(model) has no chat template; chat requests use a plain User:/Assistant: transcript")
+                Terminal.note("note: \(loaded.path) has no chat template; chat requests use a plain User:/Assistant: transcript")
             }
             try await server.runUntilSignalled()
             Terminal.note("infer: stopped")

@@ -203,3 +203,12 @@ struct Llama2CFileTests {
         #expect(message == "/nonexistent/model.gguf: cannot open: No such file or directory")
     }
 }
+
+extension ModelLoadingTests {
+    @Test func refusesRopeFrequencyFactorsItCannotApply() throws {
+        var b = TinyModel().builder()
+        b.addTensor("rope_freqs.weight", shape: [4], floats: [1, 1, 8, 8])
+        let path = try b.write()
+        #expect(Self.errorMessage { _ = try Model(path: path) }.contains("rope_freqs.weight"))
+    }
+}

@@ -40,6 +40,11 @@ enum GGUFModelLoader {
 
     static func weights(of gguf: GGUFFile, config c: ModelConfig) throws -> ModelWeights {
         let path = gguf.file.path
+        // Llama 3.1/3.2 scale RoPE's frequencies by these factors; running without them
+        // would give subtly wrong text, so such files are refused until it is implemented.
+        if gguf.tensor(named: "rope_freqs.weight") != nil {
+            throw InferError.unsupported(path: path, what: "RoPE frequency factors (rope_freqs.weight, Llama 3.1/3.2 RoPE scaling)")
+        }
 
         func tensor(_ name: String, _ shape: [Int]) throws -> GGUFFile.TensorInfo {
             guard let t = gguf.tensor(named: name) else {

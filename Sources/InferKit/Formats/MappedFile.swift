@@ -13,6 +13,20 @@ public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let base: UnsafeRawPointer
     public let size: Int
+    /// False for memory that lives as long as the process (a file linked into the executable).
+    private let ownsMapping: Bool
+
+    /// The bytes of a file that are already in memory for the life of the process, such as
+    /// a model linked into the executable; `name` stands for the path in messages.
+    public init(staticBytes: UnsafeRawBufferPointer, name: String) throws {
+        guard let base = staticBytes.baseAddress, staticBytes.count > 0 else {
+            throw InferError.invalidFile(path: name, problem: "file is empty")
+        }
+        self.path = name
+        self.base = base
+        self.size = staticBytes.count
+        self.ownsMapping = false
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -37,10 +51,11 @@ public final class MappedFile: @unchecked Sendable {
         }
         self.base = UnsafeRawPointer(mapping)
         self.size = size
+        self.ownsMapping = true
     }
 
     deinit {
-        munmap(UnsafeMutableRawPointer(mutating: base), size)
+        if ownsMapping { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
 
     /// The bytes in `offset ..< offset + count`, or nil when they are not all in the file.

@@ -29,8 +29,18 @@ public final class Model: Sendable {
 
     /// Loads a GGUF or llama2.c model. A llama2.c checkpoint has no vocabulary of its
     /// own and needs `tokenizerPath`; a GGUF uses its embedded vocabulary unless one is given.
-    public init(path: String, tokenizerPath: String? = nil) throws {
-        let file = try MappedFile(path: path)
+    public convenience init(path: String, tokenizerPath: String? = nil) throws {
+        try self.init(file: MappedFile(path: path), tokenizerPath: tokenizerPath)
+    }
+
+    /// Loads a model from bytes already in memory for the life of the process (a GGUF
+    /// linked into an executable); `name` stands for its path in messages.
+    public convenience init(staticBytes: UnsafeRawBufferPointer, name: String) throws {
+        try self.init(file: MappedFile(staticBytes: staticBytes, name: name), tokenizerPath: nil)
+    }
+
+    init(file: MappedFile, tokenizerPath: String?) throws {
+        let path = file.path
         let magic = file.bytes(at: 0, count: 4).map { $0.loadUnaligned(as: UInt32.self) }
         var tokenizer: (any Tokenizer)? = try tokenizerPath.map { try TokenizerLoader.load(path: $0) }
         let weights: ModelWeights

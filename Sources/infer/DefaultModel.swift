@@ -1,0 +1,24 @@
+import CDefaultModel
+import InferKit
+
+/// The project's own small model, linked into the executable (Models/README.md): what
+/// `infer chat` and `infer serve` use when no model file is given.
+enum DefaultModel {
+    static var name: String { String(cString: infer_default_model_name()) }
+
+    static func load() throws -> Model {
+        let bytes = UnsafeRawBufferPointer(start: infer_default_model_bytes(), count: infer_default_model_size())
+        return try Model(staticBytes: bytes, name: "\(name) (built in)")
+    }
+
+    /// The model at `path`, or the built-in one when there is none.
+    static func load(path: String?, tokenizerPath: String?) throws -> Model {
+        guard let path else {
+            if let tokenizerPath {
+                throw InferError.invalidArgument("\(tokenizerPath): --tokenizer needs a model file")
+            }
+            return try load()
+        }
+        return try Model(path: path, tokenizerPath: tokenizerPath)
+    }
+}
