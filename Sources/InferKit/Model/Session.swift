@@ -10,9 +10,14 @@ public final class Session: @unchecked Sendable {
     public private(set) var tokens: [Int] = []
     /// Threads this session computes with, itself included.
     public var threadCount: Int { pool.threadCount }
+    /// Most prompt tokens processed in one batched pass (matrix–matrix products); a longer
+    /// append goes through in several batches. 1 processes every token on its own.
+    public var batchSize = Session.defaultBatchSize
+    public static let defaultBatchSize = 256
     private let cache: KVCache
     private let buffers: ForwardBuffers
     private let pool: ThreadPool
+    private lazy var batchBuffers = BatchBuffers(config: model.config, context: contextLength, threads: threadCount)
 
     /// - Parameters:
     ///   - contextLength: positions to reserve; defaults to the model's trained context,
@@ -41,16 +46,51 @@ public final class Session: @unchecked Sendable {
     /// Processes `newTokens` after the ones already held; afterwards `logits` scores the
     /// token that follows the last one.
     public func append(_ newTokens: [Int]) throws {
+        try append(newTokens, scoring: newTokens.count - 1..<newTokens.count) { _, _ in }
+    }
+
+    /// Processes `newTokens` like `append(_:)`, and hands `body` the next-token scores after
+    /// each token whose index in `newTokens` is in `scored`, in order: (index, logits).
+    /// This is what a perplexity measurement needs. `logits` afterwards scores the token
+    /// after the last one only if that index was scored.
+    public func append(_ newTokens: [Int], scoring scored: Range<Int>,
+                       _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try check(newTokens)
+        let vocabulary = model.config.vocabularySize
+        let step = max(1, batchSize)
+        for first in stride(from: 0, to: newTokens.count, by: step) {
+            let chunk = first..<min(newTokens.count, first + step)
+            let wanted = chunk.clamped(to: scored)
+            if chunk.count == 1 {
+                model.transformer.forward(token: newTokens[first], position: tokens.count, cache: cache, buffers: buffers, pool: pool)
+                tokens.append(newTokens[first])
+                if !wanted.isEmpty { try body(first, logits) }
+                continue
+            }
+            let b = batchBuffers
+            b.reserve(tokens: chunk.count)
+            // One row of scores goes straight where `logits` reads it; several to the batch buffer.
+            b.reserve(logitRows: wanted.count > 1 ? wanted.count : 0)
+            let out = wanted.count > 1 ? b.logits! : buffers.logits
+            model.transformer.forward(batch: newTokens[chunk], start: tokens.count, cache: cache, buffers: b,
+                                      threads: threadCount, logitRows: (wanted.lowerBound - first)..<(wanted.upperBound - first), into: out)
+            tokens.append(contentsOf: newTokens[chunk])
+            for (row, index) in wanted.enumerated() {
+                try body(index, UnsafeBufferPointer(start: out + row * vocabulary, count: vocabulary))
+            }
+            if wanted.count > 1 && wanted.upperBound == newTokens.count {
+                buffers.logits.update(from: out + (wanted.count - 1) * vocabulary, count: vocabulary)
+            }
+        }
+    }
+
+    private func check(_ newTokens: [Int]) throws {
         guard newTokens.count <= remaining else {
             throw InferError.contextFull(needed: tokens.count + newTokens.count, capacity: contextLength)
         }
         let vocabulary = model.config.vocabularySize
         if let bad = newTokens.first(where: { $0 < 0 || $0 >= vocabulary }) {
             throw InferError.invalidArgument("token id \(bad) is outside the vocabulary (0..<\(vocabulary))")
-        }
-        for token in newTokens {
-            model.transformer.forward(token: token, position: tokens.count, cache: cache, buffers: buffers, pool: pool)
-            tokens.append(token)
         }
     }
 

@@ -1,0 +1,201 @@
+import CKernels
+
+/// Scratch activations for a batch of prompt tokens, grown to the largest batch a session
+/// has processed (so a short prompt costs little memory).
+final class BatchBuffers {
+    private let config: ModelConfig
+    /// Tokens the buffers hold.
+    private(set) var capacity = 0
+    private(set) var x: UnsafeMutablePointer<Float>!          // (n_tokens, dim) residual stream
+    private(set) var normed: UnsafeMutablePointer<Float>!     // (n_tokens, dim)
+    private(set) var sublayer: UnsafeMutablePointer<Float>!   // (n_tokens, dim)
+    private(set) var q: UnsafeMutablePointer<Float>!          // (n_tokens, n_heads * head_dim)
+    private(set) var attention: UnsafeMutablePointer<Float>!  // (n_tokens, n_heads * head_dim)
+    private(set) var gate: UnsafeMutablePointer<Float>!       // (n_tokens, hidden_dim)
+    private(set) var up: UnsafeMutablePointer<Float>!         // (n_tokens, hidden_dim)
+    private(set) var ropeCos: UnsafeMutablePointer<Float>!    // (n_tokens, rope_dim / 2)
+    private(set) var ropeSin: UnsafeMutablePointer<Float>!    // (n_tokens, rope_dim / 2)
+    /// Per thread: the queries of one KV head's query heads for a block of tokens, stacked
+    /// (group * attention block, head_dim), their scores (group * attention block, context)
+    /// and their outputs (group * attention block, head_dim).
+    let attentionScratch: UnsafeMutablePointer<Float>
+    let attentionScratchPerThread: Int
+    /// (rows, vocab) next-token scores of the tokens that asked for them.
+    private(set) var logits: UnsafeMutablePointer<Float>?
+    private(set) var logitRows = 0
+    /// Where quantized weight tiles are widened to f32.
+    let tiles = WeightTileScratch()
+    private let threads: Int
+
+    /// Queries whose attention is computed together: a block sees positions up to its last
+    /// query, so the causal mask wastes at most a block's worth of columns.
+    static let attentionBlock = 64
+    init(config c: ModelConfig, context: Int, threads: Int) {
+        config = c
+        self.threads = threads
+        let stacked = c.headCount / c.kvHeadCount * Self.attentionBlock
+        attentionScratchPerThread = stacked * (context + 2 * c.headDim)
+        attentionScratch = .allocate(capacity: threads * attentionScratchPerThread)
+    }
+
+    deinit {
+        release()
+        attentionScratch.deallocate()
+        logits?.deallocate()
+    }
+
+    /// Makes room for `count` tokens.
+    func reserve(tokens count: Int) {
+        guard count > capacity else { return }
+        release()
+        let c = config
+        x = .allocate(capacity: count * c.dim)
+        normed = .allocate(capacity: count * c.dim)
+        sublayer = .allocate(capacity: count * c.dim)
+        q = .allocate(capacity: count * c.qDim)
+        attention = .allocate(capacity: count * c.qDim)
+        gate = .allocate(capacity: count * c.hiddenDim)
+        up = .allocate(capacity: count * c.hiddenDim)
+        ropeCos = .allocate(capacity: count * c.ropeDim / 2)
+        ropeSin = .allocate(capacity: count * c.ropeDim / 2)
+        capacity = count
+        tiles.reserve(WeightMatrix.scratchFloats(tokens: count, widest: max(c.dim, c.hiddenDim, c.qDim),
+                                                 dim: c.dim, threads: threads))
+    }
+
+    /// Makes room for `rows` rows of logits.
+    func reserve(logitRows rows: Int) {
+        guard rows > logitRows else { return }
+        logits?.deallocate()
+        logits = .allocate(capacity: rows * config.vocabularySize)
+        logitRows = rows
+    }
+
+    private func release() {
+        guard capacity > 0 else { return }
+        for p in [x, normed, sublayer, q, attention, gate, up, ropeCos, ropeSin] { p!.deallocate() }
+        capacity = 0
+    }
+}
+
+extension Transformer {
+    /// Runs `tokens` at positions `start`, `start + 1`, ... in one pass: every weight
+    /// matrix multiplies the whole batch at once (a matrix–matrix product), and each token
+    /// attends causally to the cache and the tokens before it in the batch. Writes the
+    /// batch's keys and values into the cache and, for the batch rows `logitRows`, the
+    /// next-token logits to `logits` (one row of vocab floats each, in order).
+    /// `buffers` must hold `tokens.count` tokens and `logitRows.count` logit rows.
+    func forward(batch tokens: ArraySlice<Int>, start: Int, cache: KVCache, buffers b: BatchBuffers,
+                 threads: Int, logitRows: Range<Int>, into logits: UnsafeMutablePointer<Float>) {
+        let c = config
+        let n = tokens.count
+        let half = c.ropeDim / 2
+        let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
+        for (i, token) in tokens.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(token, into: b.x + i * c.dim)
+            infer_rope_angles(Int32(start + i), Int32(c.ropeDim), c.ropeTheta, b.ropeCos + i * half, b.ropeSin + i * half)
+        }
+        func project(_ w: WeightMatrix, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, yStride: Int) {
+            w.multiply(batch: x, count: n, xStride: w.cols, into: y, yStride: yStride, scratch: b.tiles, threads: threads)
+        }
+        // The per-token steps, split among the threads by tokens.
+        let parts = min(threads, max(1, n / 16))
+        func eachToken(_ body: (Int) -> Void) {
+            parallelFor(parts) { p in
+                for i in (n * p / parts)..<(n * (p + 1) / parts) { body(i) }
+            }
+        }
+
+        for (l, layer) in weights.layers.enumerated() {
+            // Attention: queries into the buffer, keys and values straight into the cache rows.
+            eachToken { i in
+                infer_rmsnorm(b.normed + i * c.dim, b.x + i * c.dim, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
+            }
+            let keys = cache.keys(layer: l), values = cache.values(layer: l)  // (position, kv_dim)
+            project(layer.wq, b.normed, into: b.q, yStride: c.qDim)
+            project(layer.wk, b.normed, into: keys + start * c.kvDim, yStride: c.kvDim)
+            project(layer.wv, b.normed, into: values + start * c.kvDim, yStride: c.kvDim)
+            eachToken { i in
+                let cosines = b.ropeCos + i * half, sines = b.ropeSin + i * half
+                for h in 0..<c.headCount {
+                    infer_rope_rotate(b.q + i * c.qDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
+                }
+                let keyRow = keys + (start + i) * c.kvDim
+                for h in 0..<c.kvHeadCount {
+                    infer_rope_rotate(keyRow + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
+                }
+            }
+            causalAttention(count: n, start: start, keys: keys, values: values, buffers: b, threads: threads)
+            project(layer.wo, b.attention, into: b.sublayer, yStride: c.dim)
+
+            // Feed-forward.
+            eachToken { i in
+                infer_add(b.x + i * c.dim, b.sublayer + i * c.dim, Int32(c.dim))
+                infer_rmsnorm(b.normed + i * c.dim, b.x + i * c.dim, layer.ffnNorm, Int32(c.dim), c.rmsEpsilon)
+            }
+            project(layer.gate, b.normed, into: b.gate, yStride: c.hiddenDim)
+            project(layer.up, b.normed, into: b.up, yStride: c.hiddenDim)
+            eachToken { i in infer_swiglu_batch(b.gate + i * c.hiddenDim, b.up + i * c.hiddenDim, c.hiddenDim) }
+            project(layer.down, b.gate, into: b.sublayer, yStride: c.dim)
+            eachToken { i in infer_add(b.x + i * c.dim, b.sublayer + i * c.dim, Int32(c.dim)) }
+        }
+
+        guard !logitRows.isEmpty else { return }
+        for (row, i) in logitRows.enumerated() {
+            infer_rmsnorm(b.normed + row * c.dim, b.x + i * c.dim, weights.outputNorm, Int32(c.dim), c.rmsEpsilon)
+        }
+        weights.output.multiply(batch: b.normed, count: logitRows.count, xStride: c.dim,
+                                into: logits, yStride: c.vocabularySize, scratch: b.tiles, threads: threads)
+    }
+
+    /// b.attention (n, n_heads * head_dim) = softmax(q kᵀ / √head_dim) v per head, where
+    /// batch row i (position start + i) sees the cached positions [0, start + i]. The query
+    /// heads that share a KV head are stacked into one product (grouped-query attention makes
+    /// them several times taller, which BLAS runs faster); the KV heads are split among
+    /// `threads` threads.
+    private func causalAttention(count n: Int, start: Int, keys: UnsafePointer<Float>,
+                                 values: UnsafePointer<Float>, buffers b: BatchBuffers, threads: Int) {
+        let c = config
+        let group = c.headCount / c.kvHeadCount, d = c.headDim
+        let scale = 1 / Float(d).squareRoot()
+        let parts = min(threads, c.kvHeadCount)
+        parallelFor(parts) { p in
+            let stackedQueries = b.attentionScratch + p * b.attentionScratchPerThread
+            let stackedOutputs = stackedQueries + group * BatchBuffers.attentionBlock * d
+            let scores = stackedOutputs + group * BatchBuffers.attentionBlock * d
+            for kvHead in (c.kvHeadCount * p / parts)..<(c.kvHeadCount * (p + 1) / parts) {
+                let headKeys = keys + kvHead * d, headValues = values + kvHead * d  // (position, head_dim), kv_dim apart
+                for i0 in stride(from: 0, to: n, by: BatchBuffers.attentionBlock) {
+                    let rows = min(BatchBuffers.attentionBlock, n - i0)
+                    let seen = start + i0 + rows  // positions the block's last query sees
+                    // Stacked row g * rows + r is query head kvHead * group + g of token i0 + r.
+                    for g in 0..<group {
+                        let head = (kvHead * group + g) * d
+                        for r in 0..<rows {
+                            let query = UnsafePointer(b.q + (i0 + r) * c.qDim + head)
+                            (stackedQueries + (g * rows + r) * d).update(from: query, count: d)
+                        }
+                    }
+                    // scores (group * rows, seen) = queries (group * rows, head_dim) · keysᵀ
+                    BLAS.multiplyTransposed(m: group * rows, n: seen, k: d, alpha: scale, a: stackedQueries, lda: d,
+                                            b: headKeys, ldb: c.kvDim, c: scores, ldc: seen)
+                    for g in 0..<group {
+                        for r in 0..<rows {
+                            infer_softmax_prefix(scores + (g * rows + r) * seen, Int32(start + i0 + r + 1), Int32(seen))
+                        }
+                    }
+                    // outputs (group * rows, head_dim) = scores (group * rows, seen) · values (seen, head_dim)
+                    BLAS.multiply(m: group * rows, n: d, k: seen, a: scores, lda: seen, b: headValues,
+                                  ldb: c.kvDim, c: stackedOutputs, ldc: d)
+                    for g in 0..<group {
+                        let head = (kvHead * group + g) * d
+                        for r in 0..<rows {
+                            let output = UnsafePointer(stackedOutputs + (g * rows + r) * d)
+                            (b.attention + (i0 + r) * c.qDim + head).update(from: output, count: d)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
