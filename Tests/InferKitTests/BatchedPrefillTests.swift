@@ -79,14 +79,14 @@ struct BatchedPrefillTests {
         try Self.expectSameLogits(model, tokens, batchSize: batchSize)
     }
 
-    /// Q8_0 products on the integer kernel quantize the activations to 8 bits (as llama.cpp
-    /// does), while the token-by-token path multiplies f32 activations: a percent apart.
-    @Test(arguments: [(GGMLType.f16, Float(1e-4)), (.q8_0, 3e-2)])
-    func tinyQuantizedMatchesTokenByToken(type: GGMLType, tolerance: Float) throws {
+    /// F16 tiles go through the float kernel; Q8_0 through the integer one, whose activations
+    /// are quantized per block of 32 exactly as the single-token kernels quantize theirs.
+    @Test(arguments: [GGMLType.f16, .q8_0])
+    func tinyQuantizedMatchesTokenByToken(type: GGMLType) throws {
         let model = try Self.tinyModel(type)
         #expect(model.weightBytesByType.map(\.type) == [type.name])
         let tokens = Self.randomTokens(50, vocabulary: model.config.vocabularySize, seed: 2)
-        try Self.expectSameLogits(model, tokens, batchSize: 16, tolerance: tolerance)
+        try Self.expectSameLogits(model, tokens, batchSize: 16)
     }
 
     @Test func continuesAfterCachedTokens() throws {
@@ -156,5 +156,20 @@ struct BatchedPrefillRealModelTests {
                               tokenizerPath: SharedData.path("models/tok512.bin"))
         let tokens = model.tokenizer.encode(Self.prompt, options: EncodeOptions(addBOS: true))
         try BatchedPrefillTests.expectSameLogits(model, tokens, batchSize: 16, prefix: 5)
+    }
+
+    /// The quantized stories260K fixtures (Fixtures/make_quantized_stories.py): Q8_0 and Q4_0
+    /// matrices on the integer kernel. Here the single-token kernels' logits differ from the
+    /// batched ones by up to about 1.5% of the largest logit (on the tiny models above they
+    /// agree to 1e-5); the batched perplexity is the closer to llama.cpp's (Q8_0, ctx 128:
+    /// batched 4.7775, single-token 4.7806, llama-perplexity 4.7779).
+    @Test(arguments: ["q8_0", "q4_0"])
+    func stories260KQuantized(type: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/stories260K-\(type).gguf").path
+        let model = try Model(path: path)
+        #expect(model.weightBytesByType.contains { $0.type == type.uppercased() })
+        let tokens = model.tokenizer.encode(Self.prompt, options: EncodeOptions(addBOS: true))
+        try BatchedPrefillTests.expectSameLogits(model, tokens, batchSize: 32, tolerance: 3e-2)
     }
 }
