@@ -26,43 +26,58 @@ struct DotKernelTests {
         var random = TestRandom(seed: 7 + UInt64(t.type.rawValue))
         for n in Self.lengths(t) {
             let row = t.randomRow(n, &random)
-            let w = t.dequantize(row, n)
-            let x = Self.activation(for: w, &random)
-            let exact = zip(w, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            let got = Double(t.dot(row, t.prepare(x, isa: INFER_ISA_SCALAR), n, isa: INFER_ISA_SCALAR))
-            // Quantizing x to int8 moves each element by at most half its block's step
-            // (max|x| / 127 / 2); float rounding adds a little.
-            let step = t.isFloat ? 0 : (t.type.blockSize == 32 ? 32 : 256)
-            var bound = 1e-5 * zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
-            if step > 0 {
-                for start in stride(from: 0, to: n, by: step) {
-                    let block = start..<(start + step)
-                    let halfStep = Double(x[block].map(abs).max()!) / 254
-                    bound += w[block].reduce(0.0) { $0 + abs(Double($1)) } * halfStep
-                }
-            }
-            #expect(abs(got - exact) <= bound, "n=\(n): scalar \(got), f32 \(exact)")
-            #expect(abs(got - exact) / Double(n) <= Self.normalizedBound(t), "n=\(n)")
+            let x = Self.activation(for: t.dequantize(row, n), &random)
+            Self.checkScalar(t, row: row, n: n, x: x)
         }
     }
 
     @Test(arguments: KernelType.all)
     func optimizedMatchesScalar(_ t: KernelType) {
         var random = TestRandom(seed: 99 + UInt64(t.type.rawValue))
-        for isa in optimizedISAs {
-            for n in Self.lengths(t) {
-                let row = t.randomRow(n, &random)
-                let w = t.dequantize(row, n)
-                let x = Self.activation(for: w, &random)
-                let act = t.prepare(x, isa: INFER_ISA_SCALAR)
-                #expect(t.prepare(x, isa: isa) == act, "n=\(n): activations prepared by ISA \(isa.rawValue) differ")
-                let reference = Double(t.dot(row, act, n, isa: INFER_ISA_SCALAR))
-                let got = Double(t.dot(row, act, n, isa: isa))
-                // Both sum the same integer products; only the order of float additions differs.
-                let magnitude = zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-                #expect(abs(got - reference) <= 1e-5 * magnitude + 1e-6, "ISA \(isa.rawValue) n=\(n): \(got) vs \(reference)")
-                #expect(abs(got - reference) / Double(n) <= Self.normalizedBound(t))
+        for n in Self.lengths(t) {
+            let row = t.randomRow(n, &random)
+            let x = Self.activation(for: t.dequantize(row, n), &random)
+            Self.checkOptimized(t, row: row, n: n, x: x)
+        }
+    }
+
+    /// The scalar dot of `row` (n elements of type t) with x against plain f32 arithmetic on
+    /// the decoded row.
+    static func checkScalar(_ t: KernelType, row: [UInt8], n: Int, x: [Float],
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let w = t.dequantize(row, n)
+        let exact = zip(w, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let got = Double(t.dot(row, t.prepare(x, isa: INFER_ISA_SCALAR), n, isa: INFER_ISA_SCALAR))
+        // Quantizing x to int8 moves each element by at most half its block's step
+        // (max|x| / 127 / 2); float rounding adds a little.
+        let step = t.isFloat ? 0 : (t.type.blockSize == 32 ? 32 : 256)
+        var bound = 1e-5 * zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
+        if step > 0 {
+            for start in stride(from: 0, to: n, by: step) {
+                let block = start..<(start + step)
+                let halfStep = Double(x[block].map(abs).max()!) / 254
+                bound += w[block].reduce(0.0) { $0 + abs(Double($1)) } * halfStep
             }
+        }
+        #expect(abs(got - exact) <= bound, "n=\(n): scalar \(got), f32 \(exact)", sourceLocation: sourceLocation)
+        #expect(abs(got - exact) / Double(n) <= normalizedBound(t), "n=\(n)", sourceLocation: sourceLocation)
+    }
+
+    /// Every optimized kernel's dot of `row` with x against the scalar reference's.
+    static func checkOptimized(_ t: KernelType, row: [UInt8], n: Int, x: [Float],
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+        let w = t.dequantize(row, n)
+        for isa in optimizedISAs {
+            let act = t.prepare(x, isa: INFER_ISA_SCALAR)
+            #expect(t.prepare(x, isa: isa) == act, "n=\(n): activations prepared by ISA \(isa.rawValue) differ",
+                    sourceLocation: sourceLocation)
+            let reference = Double(t.dot(row, act, n, isa: INFER_ISA_SCALAR))
+            let got = Double(t.dot(row, act, n, isa: isa))
+            // Both sum the same integer products; only the order of float additions differs.
+            let magnitude = zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+            #expect(abs(got - reference) <= 1e-5 * magnitude + 1e-6, "ISA \(isa.rawValue) n=\(n): \(got) vs \(reference)",
+                    sourceLocation: sourceLocation)
+            #expect(abs(got - reference) / Double(n) <= normalizedBound(t), sourceLocation: sourceLocation)
         }
     }
 }
