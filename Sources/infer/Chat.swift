@@ -53,8 +53,8 @@ struct Chat: ParsableCommand {
     func run() throws {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
-            if interactive { Terminal.note("loading \(model ?? DefaultModel.name) ...") }
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
+            if interactive { Terminal.loadingProgress(of: loaded) }
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: sampling.parameters(defaultMaxTokens: nil),

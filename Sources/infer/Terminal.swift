@@ -27,6 +27,19 @@ enum Terminal {
         }
     }
 
+    /// Pages the model in with a percentage on stderr, so a large model's first answer does
+    /// not wait for the disk in silence.
+    static func loadingProgress(of model: Model) {
+        var shown = -1
+        model.prefetch { fraction in
+            let percent = Int(fraction * 100)
+            guard percent != shown else { return }
+            shown = percent
+            writeAll(STDERR_FILENO, "\rloading \(model.path): \(percent)%")
+        }
+        writeAll(STDERR_FILENO, "\n")
+    }
+
     /// Runs `body`; an InferKit error becomes one line on stderr and exit status 1.
     static func reportingErrors(_ body: () throws -> Void) throws {
         do {

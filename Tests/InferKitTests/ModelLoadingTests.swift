@@ -212,3 +212,13 @@ extension ModelLoadingTests {
         #expect(Self.errorMessage { _ = try Model(path: path) }.contains("rope_freqs.weight"))
     }
 }
+
+extension ZeroCopyLoadingTests {
+    @Test func prefetchReportsProgressToTheEnd() throws {
+        let model = try Model(path: try TinyModel().builder().write())
+        var fractions: [Double] = []
+        model.prefetch { fractions.append($0) }
+        #expect(!fractions.isEmpty && fractions.last == 1)
+        #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 < $1 })
+    }
+}

@@ -92,6 +92,12 @@ public final class Model: Sendable {
         return totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// Reads the whole model file into memory now, reporting the fraction done (see
+    /// `MappedFile.prefetch`).
+    public func prefetch(progress: (Double) -> Void) {
+        file.prefetch(progress: progress)
+    }
+
     /// Size of the model file in bytes.
     public var fileSize: Int { file.size }
 }
