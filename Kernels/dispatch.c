@@ -62,6 +62,7 @@ static const kernel_table *table(infer_isa isa) {
 size_t infer_activation_bytes(infer_type type, int n) {
     switch (infer_activation_form(type)) {
     case ACT_F32: return (size_t)n * sizeof(float);
+    case ACT_F16: return (size_t)n * sizeof(uint16_t);
     case ACT_Q8_32: return q8_32_bytes(n);
     case ACT_Q8_K: return (size_t)(n / QK_K) * sizeof(block_q8_K);
     case ACT_NONE: return 0;
@@ -76,7 +77,7 @@ static infer_isa fallback(infer_isa isa) { return isa == INFER_ISA_AVX512 ? INFE
 static prepare_kernel prepare_kernel_for(infer_isa isa, activation_form form) {
     for (;; isa = fallback(isa)) {
         const kernel_table *t = table(isa);
-        prepare_kernel k = form == ACT_Q8_32 ? t->q8_32 : t->q8_K;
+        prepare_kernel k = form == ACT_F16 ? t->f16 : form == ACT_Q8_32 ? t->q8_32 : t->q8_K;
         if (k || isa == INFER_ISA_SCALAR) return k;
     }
 }
@@ -85,7 +86,7 @@ void infer_prepare_activation(infer_isa isa, infer_type type, const float *x, vo
     activation_form form = infer_activation_form(type);
     switch (form) {
     case ACT_F32: memcpy(act, x, (size_t)n * sizeof(float)); return;
-    case ACT_Q8_32: case ACT_Q8_K: prepare_kernel_for(isa, form)(x, act, n); return;
+    case ACT_F16: case ACT_Q8_32: case ACT_Q8_K: prepare_kernel_for(isa, form)(x, act, n); return;
     case ACT_NONE: return;
     }
 }

@@ -10,6 +10,7 @@
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -75,11 +76,26 @@ AVX2 static float dot_f32(const void *row, const void *act, int n) {
 }
 
 AVX2 static float dot_f16(const void *row, const void *act, int n) {
-    const uint16_t *w = row;
-    const float *x = act;
-    FLOAT_DOT(load_f16)
-    for (; i < n; i++) s += half(w[i]) * x[i];
+    const uint16_t *w = row, *x = act;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(load_f16(w + i), load_f16(x + i), a0);
+        a1 = _mm256_fmadd_ps(load_f16(w + i + 8), load_f16(x + i + 8), a1);
+        a2 = _mm256_fmadd_ps(load_f16(w + i + 16), load_f16(x + i + 16), a2);
+        a3 = _mm256_fmadd_ps(load_f16(w + i + 24), load_f16(x + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_f16(w + i), load_f16(x + i), a0);
+    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += half(w[i]) * half(x[i]);
     return s;
+}
+
+AVX2 static void round_to_f16(const float *x, void *act, int n) {
+    uint16_t *h = act;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) h[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
 }
 
 AVX2 static float dot_bf16(const void *row, const void *act, int n) {
@@ -174,6 +190,7 @@ __attribute__((always_inline)) AVX2 static inline float dot_blocks32(layout32 l,
     __m128 off = _mm_setzero_ps();
     for (; i + 4 <= nb; i += 4) {
         const uint8_t *b = w + (size_t)i * l.bytes;
+        if (l.bytes < 34) prefetch_ahead(b, 4 * l.bytes);  // not q8_0: see prefetch.h
         __m256i p01 = _mm256_hadd_epi32(block_sums(l, b, x.qs + 32 * i), block_sums(l, b + l.bytes, x.qs + 32 * i + 32));
         __m256i p23 = _mm256_hadd_epi32(block_sums(l, b + 2 * l.bytes, x.qs + 32 * i + 64),
                                         block_sums(l, b + 3 * l.bytes, x.qs + 32 * i + 96));
@@ -455,6 +472,7 @@ const kernel_table infer_kernels_avx2 = {
         [INFER_TYPE_Q2_K] = dot_q2_K, [INFER_TYPE_Q3_K] = dot_q3_K, [INFER_TYPE_Q4_K] = dot_q4_K,
         [INFER_TYPE_Q5_K] = dot_q5_K, [INFER_TYPE_Q6_K] = dot_q6_K,
     },
+    .f16 = round_to_f16,
     .q8_32 = quantize_q8_32,
     .q8_K = quantize_q8_K,
 };

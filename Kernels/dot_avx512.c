@@ -1,6 +1,6 @@
 // AVX-512 kernels (x86-64 with AVX-512 F/BW/VL and VNNI, e.g. Zen 4, Ice Lake and later)
-// for the two most common 32-element types, where they beat the AVX2 ones on Zen 4 (see
-// Benchmarks/README.md); every other type uses the AVX2 kernel. The references are in
+// for the two most common 32-element types and f16, where they beat the AVX2 ones on Zen 4
+// (see Benchmarks/README.md); every other type uses the AVX2 kernel. The references are in
 // dot_scalar.c.
 //
 // Against AVX2 they save instructions two ways: VPDPBUSD multiplies and sums four
@@ -11,6 +11,7 @@
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -89,10 +90,101 @@ __attribute__((always_inline)) AVX512 static inline float dot32(int q8, const vo
     return hsum256(acc) + tail - c * (_mm_cvtss_f32(o) + tail_off);
 }
 
-AVX512 static float dot_q4_0(const void *row, const void *act, int n) { return dot32(0, row, act, n); }
 AVX512 static float dot_q8_0(const void *row, const void *act, int n) { return dot32(1, row, act, n); }
 
+// ---- q4_0, eight blocks a step ---------------------------------------------------------------
+// One VPDPBUSD takes a pair of blocks: VPERMB lays out the pair's 32 quant bytes as each
+// block's 16 bytes twice, and one AND keeps the low nibbles of the first copy (elements 0-15)
+// and the high nibbles of the second (elements 16-31, as 16 q). The 1/16 goes into the float
+// scale of those lanes, so the nibbles are never shifted. The 16 int32 sums of a pair (four
+// per half-block) are scaled per lane and accumulated in floats: no horizontal adds until
+// the end of the row. The fp16 scales of the eight blocks come out of two loads with one
+// word permute.
+
+/// Word indices of the eight scales (bytes 18k) in two 64-byte loads at 0 and 64.
+static const uint16_t Q4_0_SCALE_PICK[32] = {0, 9, 18, 27, 32 + 4, 32 + 13, 32 + 22, 32 + 31};
+
+static const uint16_t Q4_0_PAIR_PICK[32] = {
+    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+    10, 11, 12, 13, 14, 15, 16, 17, 10, 11, 12, 13, 14, 15, 16, 17,
+};
+static const uint32_t Q4_0_LANE_SCALE[4][16] = {
+#define PAIR(k) {2 * k, 2 * k, 2 * k, 2 * k, 8 + 2 * k, 8 + 2 * k, 8 + 2 * k, 8 + 2 * k, \
+                 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1, 8 + 2 * k + 1, 8 + 2 * k + 1, 8 + 2 * k + 1, 8 + 2 * k + 1}
+    PAIR(0), PAIR(1), PAIR(2), PAIR(3),
+#undef PAIR
+};
+
+__attribute__((always_inline)) AVX512 static inline void q4_0_group(const uint8_t *b, const int8_t *y, const float *xd, const float *xs,
+        __m512i pick, __m512i scale_pick, __m512i keep, int safe, __m512 *acc0, __m512 *acc1, __m256 *off) {
+    __m512i halves = _mm512_permutex2var_epi16(_mm512_loadu_si512(b), scale_pick, _mm512_loadu_si512(b + 64));
+    __m256 dw = _mm256_cvtph_ps(_mm512_castsi512_si128(halves));
+    __m256 s = _mm256_mul_ps(dw, _mm256_loadu_ps(xd));
+    *off = _mm256_fmadd_ps(dw, _mm256_loadu_ps(xs), *off);
+    __m512 both = _mm512_insertf32x8(_mm512_castps256_ps512(s), _mm256_mul_ps(s, _mm256_set1_ps(1.0f / 16)), 1);
+    for (int k = 0; k < 4; k++) {
+        __m512i raw = safe ? _mm512_loadu_si512(b + 36 * k) : _mm512_maskz_loadu_epi8(0xFFFFFFFFFULL, b + 36 * k);
+        __m512i q = _mm512_and_si512(_mm512_permutexvar_epi16(pick, raw), keep);
+        __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(y + 64 * k));
+        __m512 scale = _mm512_permutexvar_ps(_mm512_loadu_si512(Q4_0_LANE_SCALE[k]), both);
+        if (k & 1) *acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, *acc1);
+        else *acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, *acc0);
+    }
+}
+
+AVX512 static float dot_q4_0(const void *row, const void *act, int n) {
+    const uint8_t *w = row;
+    q8_32_view x = q8_32_at(act, n);
+    const __m512i pick = _mm512_loadu_si512(Q4_0_PAIR_PICK);
+    const __m512i scale_pick = _mm512_loadu_si512(Q4_0_SCALE_PICK);
+    const __m512i keep = _mm512_set_epi64((long long)0xF0F0F0F0F0F0F0F0ULL, (long long)0xF0F0F0F0F0F0F0F0ULL, 0x0F0F0F0F0F0F0F0FLL, 0x0F0F0F0F0F0F0F0FLL,
+                                          (long long)0xF0F0F0F0F0F0F0F0ULL, (long long)0xF0F0F0F0F0F0F0F0ULL, 0x0F0F0F0F0F0F0F0FLL, 0x0F0F0F0F0F0F0F0FLL);
+    int nb = n / 32, i = 0;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+    __m256 off = _mm256_setzero_ps();
+    for (; i + 10 <= nb; i += 8) {
+        prefetch_ahead(w + (size_t)i * 18, 8 * 18);
+        q4_0_group(w + (size_t)i * 18, x.qs + 32 * i, x.d + i, x.sum + i, pick, scale_pick, keep, 1, &acc0, &acc1, &off);
+    }
+    for (; i + 8 <= nb; i += 8) q4_0_group(w + (size_t)i * 18, x.qs + 32 * i, x.d + i, x.sum + i, pick, scale_pick, keep, 0, &acc0, &acc1, &off);
+    float tail = 0, tail_off = 0;
+    for (; i < nb; i++) {
+        const uint8_t *b = w + (size_t)i * 18;
+        uint16_t h;
+        memcpy(&h, b, 2);
+        float dw = _cvtsh_ss(h);
+        tail += dw * x.d[i] * (float)hsum_epi32(block_sums(0, b + 2, x.qs + 32 * i));
+        tail_off += dw * x.sum[i];
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail - 8.0f * (hsum256(off) + tail_off);
+}
+
+// ---- f16 weights -----------------------------------------------------------------------------
+
+/// 16 halves of w and of x per conversion, four accumulators against the FMA latency; the
+/// last partial vector through masked loads.
+AVX512 static inline __m512 halves16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+AVX512 static float dot_f16(const void *row, const void *act, int n) {
+    const uint16_t *w = row, *x = act;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(halves16(w + i), halves16(x + i), a0);
+        a1 = _mm512_fmadd_ps(halves16(w + i + 16), halves16(x + i + 16), a1);
+        a2 = _mm512_fmadd_ps(halves16(w + i + 32), halves16(x + i + 32), a2);
+        a3 = _mm512_fmadd_ps(halves16(w + i + 48), halves16(x + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(halves16(w + i), halves16(x + i), a0);
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i)),
+                             _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
 const kernel_table infer_kernels_avx512 = {
-    .dot = {[INFER_TYPE_Q4_0] = dot_q4_0, [INFER_TYPE_Q8_0] = dot_q8_0},
+    .dot = {[INFER_TYPE_F16] = dot_f16, [INFER_TYPE_Q4_0] = dot_q4_0, [INFER_TYPE_Q8_0] = dot_q8_0},
 };
 #endif

@@ -53,10 +53,18 @@ static float dot_f32(const void *row, const void *act, int n) {
 }
 
 static float dot_f16(const void *row, const void *act, int n) {
-    const uint16_t *w = row;
-    const float *x = act;
-    FLOAT_DOT(load_f16)
-    for (; i < n; i++) s += half(w[i]) * x[i];
+    const uint16_t *w = row, *x = act;
+    float32x4_t a0 = vdupq_n_f32(0), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = vfmaq_f32(a0, load_f16(w + i), load_f16(x + i));
+        a1 = vfmaq_f32(a1, load_f16(w + i + 4), load_f16(x + i + 4));
+        a2 = vfmaq_f32(a2, load_f16(w + i + 8), load_f16(x + i + 8));
+        a3 = vfmaq_f32(a3, load_f16(w + i + 12), load_f16(x + i + 12));
+    }
+    for (; i + 4 <= n; i += 4) a0 = vfmaq_f32(a0, load_f16(w + i), load_f16(x + i));
+    float s = vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
+    for (; i < n; i++) s += half(w[i]) * half(x[i]);
     return s;
 }
 

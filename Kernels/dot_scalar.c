@@ -26,10 +26,9 @@ static float dot_f32(const void *row, const void *act, int n) {
 }
 
 static float dot_f16(const void *row, const void *act, int n) {
-    const uint16_t *w = (const uint16_t *)row;
-    const float *x = (const float *)act;
+    const uint16_t *w = (const uint16_t *)row, *x = (const uint16_t *)act;
     float s = 0;
-    for (int i = 0; i < n; i++) s += infer_fp16_to_fp32(w[i]) * x[i];
+    for (int i = 0; i < n; i++) s += infer_fp16_to_fp32(w[i]) * infer_fp16_to_fp32(x[i]);
     return s;
 }
 
@@ -247,6 +246,7 @@ const kernel_table infer_kernels_scalar = {
         [INFER_TYPE_Q2_K] = dot_q2_K, [INFER_TYPE_Q3_K] = dot_q3_K, [INFER_TYPE_Q4_K] = dot_q4_K,
         [INFER_TYPE_Q5_K] = dot_q5_K, [INFER_TYPE_Q6_K] = dot_q6_K,
     },
+    .f16 = infer_round_to_f16,
     .q8_32 = infer_quantize_q8_32,
     .q8_K = infer_quantize_q8_K,
 };

@@ -50,3 +50,35 @@ uint16_t infer_fp32_to_fp16(float f) {
     if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;  // round to nearest even
     return (uint16_t)half;
 }
+
+// ---- f32 values rounded to f16 precision --------------------------------------------------
+// What an f16 weight matrix multiplies: the matrix-vector kernels read activations as fp16
+// (see ACT_F16 in kernel_table.h), and the batched products round theirs the same way, so a
+// prompt gives the same logits whether it goes through in a batch or token by token.
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2,f16c"))) static size_t round_vectors(const float *x, float *out, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(h));
+    }
+    return i;
+}
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+static size_t round_vectors(const float *x, float *out, size_t n) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vcvt_f32_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    return i;
+}
+#endif
+
+void infer_round_to_f16_precision(const float *x, float *out, size_t n) {
+    size_t i = 0;
+#if defined(__x86_64__) || defined(__aarch64__)
+    if (infer_isa_active() != INFER_ISA_SCALAR) i = round_vectors(x, out, n);
+#endif
+    for (; i < n; i++) out[i] = infer_fp16_to_fp32(infer_fp32_to_fp16(x[i]));
+}

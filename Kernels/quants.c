@@ -13,8 +13,10 @@
 
 activation_form infer_activation_form(infer_type type) {
     switch (type) {
-    case INFER_TYPE_F32: case INFER_TYPE_F16: case INFER_TYPE_BF16:
+    case INFER_TYPE_F32: case INFER_TYPE_BF16:
         return ACT_F32;
+    case INFER_TYPE_F16:
+        return ACT_F16;
     case INFER_TYPE_Q4_0: case INFER_TYPE_Q4_1: case INFER_TYPE_Q5_0: case INFER_TYPE_Q5_1:
     case INFER_TYPE_Q8_0:
         return ACT_Q8_32;
@@ -28,6 +30,11 @@ activation_form infer_activation_form(infer_type type) {
 }
 
 int infer_type_supported(infer_type type) { return infer_activation_form(type) != ACT_NONE; }
+
+void infer_round_to_f16(const float *x, void *act, int n) {
+    uint16_t *h = act;
+    for (int i = 0; i < n; i++) h[i] = infer_fp32_to_fp16(x[i]);
+}
 
 int infer_type_block_size(infer_type type) {
     switch (infer_activation_form(type)) {

@@ -57,6 +57,8 @@ int infer_type_block_size(infer_type type);
 // ---- half precision ----------------------------------------------------------------
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);
+/// out[i] = x[i] rounded to the nearest f16 (ties to even), as f32; out may be x.
+void infer_round_to_f16_precision(const float *x, float *out, size_t n);
 
 // ---- rows: dequantization and dot products ------------------------------------------
 /// Writes a row of n elements of `type` as f32 (the scalar reference decoding; also the

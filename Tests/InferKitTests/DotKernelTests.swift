@@ -49,9 +49,11 @@ struct DotKernelTests {
         let exact = zip(w, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let got = Double(t.dot(row, t.prepare(x, isa: INFER_ISA_SCALAR), n, isa: INFER_ISA_SCALAR))
         // Quantizing x to int8 moves each element by at most half its block's step
-        // (max|x| / 127 / 2); float rounding adds a little.
+        // (max|x| / 127 / 2), rounding it to f16 (for f16 weights) by at most 2⁻¹¹ of it;
+        // float rounding adds a little.
         let step = t.isFloat ? 0 : (t.type.blockSize == 32 ? 32 : 256)
-        var bound = 1e-5 * zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) } + 1e-6
+        let magnitude = zip(w, x).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+        var bound = (t.type == .f16 ? 1.0 / 2048 : 1e-5) * magnitude + 1e-6
         if step > 0 {
             for start in stride(from: 0, to: n, by: step) {
                 let block = start..<(start + step)

@@ -8,6 +8,14 @@ extension WeightMatrix {
         return (data.assumingMemoryBound(to: Float.self), rowBytes / MemoryLayout<Float>.size)
     }
 
+    /// f16 weights multiply activations rounded to f16, in batches as token by token (whose
+    /// kernels read them as fp16, as llama.cpp does): the same prompt gives the same logits
+    /// either way.
+    private var roundsActivationsToF16: Bool {
+        if case .ggml(.f16, _, _) = storage { return true }
+        return false
+    }
+
     /// Rows `range` as f32 from `out`, `stride` floats apart (default: one after the other).
     func dequantizeRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int? = nil) {
         let stride = stride ?? cols
@@ -46,6 +54,21 @@ extension WeightMatrix {
            multiplyFloat(batch: x, count: n, xStride: xStride, into: y, yStride: yStride, scratch: scratch, threads: threads) {
             return
         }
+        if roundsActivationsToF16 {
+            // (n, cols) rounded, rows packed
+            let rounded = UnsafeMutablePointer<Float>.allocate(capacity: n * cols)
+            defer { rounded.deallocate() }
+            for t in 0..<n { infer_round_to_f16_precision(x + t * xStride, rounded + t * cols, cols) }
+            multiplyBLAS(batch: rounded, count: n, xStride: cols, into: y, yStride: yStride, scratch: scratch, threads: threads)
+        } else {
+            multiplyBLAS(batch: x, count: n, xStride: xStride, into: y, yStride: yStride, scratch: scratch, threads: threads)
+        }
+    }
+
+    /// The BLAS path of `multiply(batch:)`.
+    private func multiplyBLAS(batch x: UnsafePointer<Float>, count n: Int, xStride: Int,
+                              into y: UnsafeMutablePointer<Float>, yStride: Int,
+                              scratch: WeightTileScratch, threads: Int) {
         // Parts of whole 16-row groups (BLAS kernels work in such strips), at most one per thread.
         let parts = max(1, min(threads, rows / 16, scratch.capacity / cols))
         let inPlace = inPlaceFloats
@@ -99,6 +122,10 @@ extension WeightMatrix {
         parallelFor(transposeParts) { p in  // whole 16-token blocks each
             let t0 = blocks * p / transposeParts * 16, t1 = min(n, blocks * (p + 1) / transposeParts * 16)
             infer_fgemm_transpose(x + t0 * xStride, xStride, Int32(t1 - t0), Int32(cols), xt + t0 * cols)
+            if roundsActivationsToF16 {  // the whole (cols, 16) blocks, padding included
+                let count = Int(infer_fgemm_padded_tokens(Int32(t1 - t0))) * cols
+                infer_round_to_f16_precision(xt + t0 * cols, xt + t0 * cols, count)
+            }
         }
         parallelFor(parts) { p in
             let (begin, end) = Self.part(p, of: parts, rows: rows)
