@@ -304,15 +304,18 @@ AVX2 static float dot_q3_K(const void *row, const void *act, int n) {
     return hsum_ps(acc) + hsum_ps128(acc_off);
 }
 
-/// q4_K/q5_K scales and mins (see infer_k_scale_min) as bytes 0-7 and 8-15, through uint32 masks.
+/// q4_K/q5_K scales and mins (see infer_k_scale_min) as bytes 0-7 and 8-15: the three
+/// packed words u0-u2 (one 16-byte load: the block's quants follow) unpacked in one vector,
+/// lane by lane: u0 & 0x3F.., (u2 & 0x0F..) | (u0 >> 6 & 3..) << 4, then the same with u1
+/// and u2 >> 4 for the mins.
 AVX2 static inline __m128i k_scales_mins(const uint8_t packed[12]) {
-    uint32_t u[3];
-    memcpy(u, packed, 12);
-    const uint32_t low6 = 0x3F3F3F3F, low4 = 0x0F0F0F0F, top2 = 0x03030303;
-    return _mm_set_epi32((int)(((u[2] >> 4) & low4) | (((u[1] >> 6) & top2) << 4)),  // mins 4-7
-                         (int)(u[1] & low6),                                           // mins 0-3
-                         (int)((u[2] & low4) | (((u[0] >> 6) & top2) << 4)),           // scales 4-7
-                         (int)(u[0] & low6));                                          // scales 0-3
+    __m128i u = load128(packed);
+    __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));                                        // u0 u0 u1 u1
+    __m128i b = _mm_srlv_epi32(_mm_shuffle_epi32(u, _MM_SHUFFLE(2, 2, 2, 2)), _mm_set_epi32(4, 4, 0, 0));  // u2 u2 u2>>4 u2>>4
+    __m128i low6 = _mm_and_si128(a, _mm_set1_epi8(0x3F));
+    __m128i top2 = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(a, 6), _mm_set1_epi8(0x03)), 4);
+    __m128i high = _mm_or_si128(_mm_and_si128(b, _mm_set1_epi8(0x0F)), top2);
+    return _mm_blend_epi32(low6, high, 0xA);
 }
 
 /// Σ_s min_s · (bsums_2s + bsums_2s+1) over 8 sub-blocks of 32: 4 int32.
