@@ -94,6 +94,16 @@ static int has_avx2(void) {
 void infer_dequantize_rows(infer_type type, const void *w, size_t row_bytes, int row_begin,
                            int row_end, int cols, float *out, size_t out_stride) {
     const char *base = (const char *)w;
+    if (type == INFER_TYPE_Q4_K_X8) {  // block by block, rebuilt from the interleaved copy
+        block_q4_K block;
+        for (int r = row_begin; r < row_end; r++, out += out_stride) {
+            for (int i = 0; i < cols / QK_K; i++) {
+                infer_q4_K_x8_block(w, cols, r, i, &block);
+                infer_dequantize_row(INFER_TYPE_Q4_K, &block, out + (size_t)i * QK_K, QK_K);
+            }
+        }
+        return;
+    }
     for (int r = row_begin; r < row_end; r++, out += out_stride) {
         const void *row = base + (size_t)r * row_bytes;
 #if defined(__x86_64__)

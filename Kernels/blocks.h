@@ -79,6 +79,16 @@ typedef struct {
 } block_q4_K;                   // x = d * scale * q - dmin * min, 32-element sub-blocks
 _Static_assert(sizeof(block_q4_K) == 144, "block_q4_K is 144 bytes");
 
+/// Block i of 8 consecutive q4_K rows, interleaved for the 8-row kernel (q4_K_x8.c).
+typedef struct {
+    uint16_t d[8];              // row j's d
+    uint16_t dmin[8];
+    uint8_t scales[8][8];       // [sub-block][row]: the 6-bit scales, unpacked
+    uint8_t mins[8][8];         // [sub-block][row]
+    uint8_t qs[4][8][32];       // [32-byte chunk c][k][4 * row + b]: byte 4k + b of the row's chunk c
+} block_q4_K_x8;
+_Static_assert(sizeof(block_q4_K_x8) == 1184, "block_q4_K_x8 is 1184 bytes");
+
 typedef struct {
     uint16_t d;
     uint16_t dmin;

@@ -49,6 +49,9 @@ void infer_quantize_q8_32(const float *x, void *act, int n);
 void infer_round_to_f16(const float *x, void *act, int n);
 void infer_quantize_q8_K(const float *x, void *act, int n);
 
+/// The 8 dot products of a group of 8 interleaved q4_K rows with a q8_K activation.
+void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
+
 // Sub-block scales of the K-quants, unpacked (quants.c).
 void infer_q3_K_scales(const uint8_t packed[12], int8_t scales[16]);
 void infer_k_scale_min(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]);

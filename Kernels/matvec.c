@@ -1,6 +1,7 @@
 // Matrix-vector products of generation: prepare each activation once, then let the pool's
 // threads take ranges of rows over all the products of one call.
 #include "kernels.h"
+#include "blocks.h"
 #include "kernel_table.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,11 @@ static void rows_task(void *context, int begin, int end, int thread) {
         if (w->type == INFER_TYPE_Q8_GROUPED) {
             infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, product->x, product->y,
                                     begin - base, stop - base, w->cols);
+        } else if (w->type == INFER_TYPE_Q4_K_X8) {  // indices are groups of 8 rows
+            size_t group_bytes = infer_q4_K_x8_bytes(8, w->cols);
+            for (int g = begin - base; g < stop - base; g++) {
+                infer_q4_K_x8_dot8((const char *)w->data + (size_t)g * group_bytes, job->act[p], w->cols, product->y + 8 * g);
+            }
         } else {
             const char *row = (const char *)w->data + (size_t)(begin - base) * w->row_bytes;
             for (int r = begin - base; r < stop - base; r++, row += w->row_bytes) {
@@ -71,12 +77,19 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
     size_t smallest_row = SIZE_MAX;
     for (int p = 0; p < count; p++) {
         const infer_matrix *w = products[p].w;
-        job.first_row[p + 1] = job.first_row[p] + w->rows;
+        if (w->type == INFER_TYPE_Q4_K_X8) {
+            // One index per group of 8 rows; the activation as q4_K's.
+            job.first_row[p + 1] = job.first_row[p] + w->rows / 8;
+            size_t group_bytes = infer_q4_K_x8_bytes(8, w->cols);
+            if (group_bytes < smallest_row) smallest_row = group_bytes;
+        } else {
+            job.first_row[p + 1] = job.first_row[p] + w->rows;
+        }
         if (w->type == INFER_TYPE_Q8_GROUPED) {
             if ((size_t)w->cols < smallest_row) smallest_row = (size_t)w->cols;
             continue;
         }
-        if (w->row_bytes < smallest_row) smallest_row = w->row_bytes;
+        if (w->type != INFER_TYPE_Q4_K_X8 && w->row_bytes < smallest_row) smallest_row = w->row_bytes;
         job.kernel[p] = infer_dot_kernel(isa, w->type);
         int earlier = shared_with(products, p);
         if (infer_activation_form(w->type) == ACT_F32) {
@@ -96,6 +109,21 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
 }
 
 void infer_matvec_reference(const infer_matrix *w, const float *x, float *y, int row_begin, int row_end) {
+    if (w->type == INFER_TYPE_Q4_K_X8) {  // the scalar q4_K kernel on the rebuilt rows
+        int nb = w->cols / QK_K;
+        block_q4_K *row = malloc((size_t)nb * sizeof *row);
+        void *act = malloc(infer_activation_bytes(INFER_TYPE_Q4_K, w->cols));
+        if (row && act) {
+            infer_prepare_activation(INFER_ISA_SCALAR, INFER_TYPE_Q4_K, x, act, w->cols);
+            for (int r = row_begin; r < row_end; r++) {
+                for (int i = 0; i < nb; i++) infer_q4_K_x8_block(w->data, w->cols, r, i, &row[i]);
+                y[r] = infer_dot(INFER_ISA_SCALAR, INFER_TYPE_Q4_K, row, act, w->cols);
+            }
+        }
+        free(row);
+        free(act);
+        return;
+    }
     if (w->type == INFER_TYPE_Q8_GROUPED) {
         infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, x, y, row_begin, row_end, w->cols);
         return;

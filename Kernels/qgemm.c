@@ -144,18 +144,21 @@ static pack_fn packer(infer_type type) {
 
 void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_begin, int row_end,
                       int k, void *panel) {
-    pack_fn pack = packer(type);
+    int interleaved = type == INFER_TYPE_Q4_K_X8;
+    pack_fn pack = packer(interleaved ? INFER_TYPE_Q4_K : type);
     int blocks = k / BLOCK;
     uint8_t *out = (uint8_t *)panel;
+    block_q4_K rebuilt;  // interleaved: the current 256-element block of the row, as in the file
     for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
         int rows = row_end - r0 < PANEL ? row_end - r0 : PANEL;
         if (rows < PANEL) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
         for (int i = 0; i < rows; i++) {
-            const void *row = (const char *)w + (size_t)(r0 + i) * row_bytes;
+            const void *row = interleaved ? (const void *)&rebuilt : (const char *)w + (size_t)(r0 + i) * row_bytes;
             for (int b = 0; b < blocks; b++) {
                 uint8_t *p = out + (size_t)b * PANEL_BLOCK_BYTES;
                 float *scales = (float *)(p + PANEL * BLOCK);
-                pack(row, b, p + i * 4, &scales[i], &scales[PANEL + i]);
+                if (interleaved && b % 8 == 0) infer_q4_K_x8_block(w, k, r0 + i, b / 8, &rebuilt);
+                pack(row, interleaved ? b % 8 : b, p + i * 4, &scales[i], &scales[PANEL + i]);
             }
         }
     }
@@ -243,7 +246,7 @@ TARGET_AVX512 static void qgemm_vnni(const void *panel, int rows, const infer_q8
 
 int infer_qgemm_supported(infer_type type) {
 #if defined(__x86_64__)
-    return has_vnni() && packer(type) != NULL;
+    return has_vnni() && packer(type == INFER_TYPE_Q4_K_X8 ? INFER_TYPE_Q4_K : type) != NULL;
 #else
     (void)type;
     return 0;

@@ -33,6 +33,9 @@ typedef enum {
     /// llama2.c version-2 checkpoints: int8 values and one f32 scale per `group_size` values,
     /// the groups running over the flattened matrix (they may straddle rows). Not a GGUF id.
     INFER_TYPE_Q8_GROUPED = 1000,
+    /// q4_K rows interleaved by 8 (block_q4_K_x8, made by infer_q4_K_x8_repack) for CPUs with
+    /// AVX-512 VNNI: row_bytes is unused, rows is a multiple of 8. Not a GGUF id.
+    INFER_TYPE_Q4_K_X8 = 1001,
 } infer_type;
 
 /// Instruction sets with their own kernels.
@@ -57,6 +60,14 @@ int infer_type_block_size(infer_type type);
 // ---- half precision ----------------------------------------------------------------
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);
+// ---- q4_K interleaved by 8 rows (for generation on AVX-512 VNNI CPUs) ------------------
+/// Bytes of the interleaved copy of a (rows, cols) q4_K matrix; rows a multiple of 8.
+size_t infer_q4_K_x8_bytes(int rows, int cols);
+/// Writes the interleaved copy of q4_K rows (`row_bytes` apart) to dst.
+void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
+/// Block `block` of row `row` of an interleaved matrix, as the original 144-byte q4_K block.
+void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out);
+
 /// out[i] = x[i] rounded to the nearest f16 (ties to even), as f32; out may be x.
 void infer_round_to_f16_precision(const float *x, float *out, size_t n);
 

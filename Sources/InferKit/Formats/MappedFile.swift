@@ -64,22 +64,39 @@ public final class MappedFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + offset, count: count)
     }
 
-    /// Reads the whole file into memory ahead of use, reporting the fraction done. Without
-    /// it the first token of a large model waits for the disk with no sign of progress.
-    public func prefetch(progress: (Double) -> Void) {
+    /// Reads the whole file into memory ahead of use, except the byte ranges `skipping`
+    /// (bytes no longer read), reporting the fraction done. Without it the first token of a
+    /// large model waits for the disk with no sign of progress.
+    public func prefetch(skipping: [Range<Int>] = [], progress: (Double) -> Void) {
         let chunk = 32 << 20
+        let skipped = skipping.sorted { $0.lowerBound < $1.lowerBound }
+        var next = 0  // the first skipped range that does not end before the current page
         var offset = 0
         var checksum: UInt8 = 0
         while offset < size {
             let count = min(chunk, size - offset)
             // Touching one byte per page faults the chunk in (madvise alone is only a hint).
             for page in stride(from: offset, to: offset + count, by: 4096) {
+                while next < skipped.count && skipped[next].upperBound <= page { next += 1 }
+                if next < skipped.count && skipped[next].contains(page) { continue }
                 checksum &+= base.load(fromByteOffset: page, as: UInt8.self)
             }
             offset += count
             progress(Double(offset) / Double(size))
         }
         withExtendedLifetime(checksum) {}
+    }
+
+    /// Lets the kernel drop the pages of `count` bytes at `start` (inside the mapping) from this
+    /// process's memory: the whole pages among them. Reading them again is still valid: they
+    /// come back from the file. Nothing for memory that is not a mapping of ours.
+    func release(bytesAt start: UnsafeRawPointer, count: Int) {
+        guard ownsMapping, start >= base, start + count <= base + size else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + count) / page * page
+        guard end > first else { return }
+        madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, MADV_DONTNEED)
     }
 
     /// The file name without its directory, for error messages.

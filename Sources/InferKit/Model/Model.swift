@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Which file format a model came from.
 public enum ModelFormat: Sendable, Equatable, CustomStringConvertible {
     case gguf(version: Int)
@@ -33,17 +41,21 @@ public final class Model: Sendable {
         try self.init(file: MappedFile(path: path), tokenizerPath: tokenizerPath)
     }
 
+    /// Whether loading makes interleaved copies of q4_K matrices for the AVX-512 kernels
+    /// (`ModelWeights.interleaving`): yes unless the environment variable INFER_INTERLEAVE is 0.
+    static let interleavesByDefault = getenv("INFER_INTERLEAVE").map { String(cString: $0) != "0" } ?? true
+
     /// Loads a model from bytes already in memory for the life of the process (a GGUF
     /// linked into an executable); `name` stands for its path in messages.
     public convenience init(staticBytes: UnsafeRawBufferPointer, name: String) throws {
         try self.init(file: MappedFile(staticBytes: staticBytes, name: name), tokenizerPath: nil)
     }
 
-    init(file: MappedFile, tokenizerPath: String?) throws {
+    init(file: MappedFile, tokenizerPath: String?, interleave: Bool = Model.interleavesByDefault) throws {
         let path = file.path
         let magic = file.bytes(at: 0, count: 4).map { $0.loadUnaligned(as: UInt32.self) }
         var tokenizer: (any Tokenizer)? = try tokenizerPath.map { try TokenizerLoader.load(path: $0) }
-        let weights: ModelWeights
+        var weights: ModelWeights
         if magic == GGUFFile.magic {
             let gguf = try GGUFFile(file: file)
             config = try GGUFModelLoader.config(of: gguf)
@@ -67,6 +79,11 @@ public final class Model: Sendable {
         }
         guard tokenizer.vocabularySize >= config.vocabularySize else {
             throw InferError.invalidArgument("\(tokenizerPath ?? path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(path) has a vocabulary of \(config.vocabularySize)")
+        }
+        if interleave {
+            // The copies are what every product reads: the file's pages of those matrices
+            // can leave memory (they come back from the page cache if ever read).
+            weights = weights.interleaving { file.release(bytesAt: $0.dataStart, count: $0.byteCount) }
         }
         self.path = path
         self.file = file
@@ -95,7 +112,13 @@ public final class Model: Sendable {
     /// Reads the whole model file into memory now, reporting the fraction done (see
     /// `MappedFile.prefetch`).
     public func prefetch(progress: (Double) -> Void) {
-        file.prefetch(progress: progress)
+        // Matrices read from interleaved copies: their file bytes are not needed.
+        let copied = transformer.weights.matrices.compactMap { _, m -> Range<Int>? in
+            guard m.interleaved != nil else { return nil }
+            let start = m.dataStart - file.base
+            return start..<(start + m.byteCount)
+        }
+        file.prefetch(skipping: copied, progress: progress)
     }
 
     /// Size of the model file in bytes.

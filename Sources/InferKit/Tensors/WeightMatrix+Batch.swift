@@ -20,8 +20,9 @@ extension WeightMatrix {
     func dequantizeRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, stride: Int? = nil) {
         let stride = stride ?? cols
         switch storage {
-        case .ggml(let type, let data, let rowBytes):
-            infer_dequantize_rows(infer_type(type.rawValue), data, rowBytes, Int32(range.lowerBound),
+        case .ggml:
+            let d = descriptor  // the interleaved copy where there is one
+            infer_dequantize_rows(d.type, d.data, d.row_bytes, Int32(range.lowerBound),
                                   Int32(range.upperBound), Int32(cols), out, stride)
         case .groupedQ8:
             for r in range { dequantizeRow(r, into: out + (r - range.lowerBound) * stride) }
@@ -45,8 +46,8 @@ extension WeightMatrix {
     func multiply(batch x: UnsafePointer<Float>, count n: Int, xStride: Int,
                   into y: UnsafeMutablePointer<Float>, yStride: Int,
                   scratch: WeightTileScratch, threads: Int = 1, kernels: Bool = true) {
-        if kernels, case .ggml(let type, let data, let rowBytes) = storage, infer_qgemm_supported(infer_type(type.rawValue)) != 0,
-           multiplyQuantized(type, data, rowBytes, batch: x, count: n, xStride: xStride, into: y, yStride: yStride,
+        if kernels, case .ggml = storage, case let d = descriptor, infer_qgemm_supported(d.type) != 0,
+           multiplyQuantized(d.type, d.data, d.row_bytes, batch: x, count: n, xStride: xStride, into: y, yStride: yStride,
                              scratch: scratch, threads: threads) {
             return
         }
@@ -155,7 +156,7 @@ extension WeightMatrix {
 
     /// The integer path of `multiply(batch:)`; false (nothing done) when `scratch` cannot
     /// hold the quantized activations and a 16-row panel per thread.
-    private func multiplyQuantized(_ type: GGMLType, _ data: UnsafeRawPointer, _ rowBytes: Int,
+    private func multiplyQuantized(_ type: infer_type, _ data: UnsafeRawPointer, _ rowBytes: Int,
                                    batch x: UnsafePointer<Float>, count n: Int, xStride: Int,
                                    into y: UnsafeMutablePointer<Float>, yStride: Int,
                                    scratch: WeightTileScratch, threads: Int) -> Bool {
@@ -178,13 +179,12 @@ extension WeightMatrix {
                                  q + t0 * cols, scales + t0 * blocks, sums + t0 * blocks)
         }
         var activations = infer_q8_batch(q: q, scale: scales, sum: sums, n: Int32(n), k: Int32(cols))
-        let ggmlType = infer_type(type.rawValue)
         parallelFor(parts) { p in
             let (begin, end) = Self.part(p, of: parts, rows: rows)
             let panel = scratch.bytes + activationBytes + p * panelBytes
             for r0 in stride(from: begin, to: end, by: panelRows) {
                 let r1 = min(end, r0 + panelRows)
-                infer_qgemm_pack(ggmlType, data, rowBytes, Int32(r0), Int32(r1), Int32(cols), panel)
+                infer_qgemm_pack(type, data, rowBytes, Int32(r0), Int32(r1), Int32(cols), panel)
                 infer_qgemm(panel, Int32(r1 - r0), &activations, y + r0, yStride)
             }
         }

@@ -13,11 +13,15 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let storage: Storage
+    /// q4_K rows interleaved by 8 for CPUs with AVX-512 VNNI (see Kernels/q4_K_x8.c), which
+    /// every product reads instead of `storage`; nil for the others.
+    let interleaved: InterleavedWeights?
 
-    init(rows: Int, cols: Int, storage: Storage) {
+    init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil) {
         self.rows = rows
         self.cols = cols
         self.storage = storage
+        self.interleaved = interleaved
     }
 
     /// Storage type name for display.
@@ -30,6 +34,10 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// The matrix as the C kernels take it.
     var descriptor: infer_matrix {
+        if let interleaved {
+            return infer_matrix(type: INFER_TYPE_Q4_K_X8, data: interleaved.bytes, row_bytes: 0,
+                                rows: Int32(rows), cols: Int32(cols), group_scales: nil, group_size: 0)
+        }
         switch storage {
         case .ggml(let type, let data, let rowBytes):
             return infer_matrix(type: infer_type(type.rawValue), data: data, row_bytes: rowBytes,
@@ -47,6 +55,11 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Row `r` as f32 (the embedding lookup).
     func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        if interleaved != nil {
+            let d = descriptor
+            infer_dequantize_rows(d.type, d.data, 0, Int32(r), Int32(r + 1), Int32(cols), out, cols)
+            return
+        }
         switch storage {
         case .ggml(let type, let data, let rowBytes):
             infer_dequantize_row(infer_type(type.rawValue), data + r * rowBytes, out, Int32(cols))
@@ -71,5 +84,32 @@ extension WeightMatrix {
         case .ggml(_, _, let rowBytes): return rows * rowBytes
         case .groupedQ8(_, _, let groupSize): return rows * cols + 4 * (rows * cols / groupSize)
         }
+    }
+}
+
+/// Memory holding an interleaved copy of a matrix's weights, freed with the last matrix
+/// that refers to it.
+final class InterleavedWeights: @unchecked Sendable {
+    let bytes: UnsafeRawPointer
+
+    init(bytes: UnsafeRawPointer) { self.bytes = bytes }
+
+    deinit { UnsafeMutableRawPointer(mutating: bytes).deallocate() }
+}
+
+extension WeightMatrix {
+    /// Whether generation reads this matrix faster interleaved: q4_K on a CPU whose kernels
+    /// are the AVX-512 (VNNI) ones, rows in whole groups of 8.
+    var interleavesForSpeed: Bool {
+        guard interleaved == nil, case .ggml(.q4_K, _, _) = storage else { return false }
+        return rows % 8 == 0 && infer_isa_active() == INFER_ISA_AVX512
+    }
+
+    /// This matrix with an interleaved copy of its weights (see `interleaved`).
+    func interleaving() -> WeightMatrix {
+        guard interleavesForSpeed, case .ggml(_, let data, let rowBytes) = storage else { return self }
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: infer_q4_K_x8_bytes(Int32(rows), Int32(cols)), alignment: 64)
+        infer_q4_K_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
+        return WeightMatrix(rows: rows, cols: cols, storage: storage, interleaved: InterleavedWeights(bytes: bytes))
     }
 }
