@@ -1,6 +1,7 @@
 // Pieces of batched prompt processing; see include/batch.h.
 #include "batch.h"
 #include "blocks.h"
+#include "kernel_table.h"
 #include <math.h>
 
 #if defined(__x86_64__)
@@ -94,12 +95,13 @@ static int has_avx2(void) {
 void infer_dequantize_rows(infer_type type, const void *w, size_t row_bytes, int row_begin,
                            int row_end, int cols, float *out, size_t out_stride) {
     const char *base = (const char *)w;
-    if (type == INFER_TYPE_Q4_K_X8) {  // block by block, rebuilt from the interleaved copy
-        block_q4_K block;
+    const interleaved_layout *interleaved = infer_interleaved(type);
+    if (interleaved) {  // block by block, rebuilt from the interleaved copy
+        block_q4_K block;  // the largest interleaved block
         for (int r = row_begin; r < row_end; r++, out += out_stride) {
-            for (int i = 0; i < cols / QK_K; i++) {
-                infer_q4_K_x8_block(w, cols, r, i, &block);
-                infer_dequantize_row(INFER_TYPE_Q4_K, &block, out + (size_t)i * QK_K, QK_K);
+            for (int i = 0; i < cols / interleaved->block; i++) {
+                interleaved->block_of(w, cols, r, i, &block);
+                infer_dequantize_row(interleaved->file_type, &block, out + (size_t)i * interleaved->block, interleaved->block);
             }
         }
         return;

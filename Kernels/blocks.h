@@ -17,6 +17,13 @@ typedef struct {
 } block_q4_0;                // x = d * (q - 8)
 _Static_assert(sizeof(block_q4_0) == 18, "block_q4_0 is 18 bytes");
 
+/// Block i of 8 consecutive q4_0 rows, interleaved for the 8-row kernel (q4_0_x8.c).
+typedef struct {
+    uint16_t d[8];              // row j's d
+    uint8_t qs[4][32];          // [k][4 * row + b]: byte 4k + b of the row's qs
+} block_q4_0_x8;
+_Static_assert(sizeof(block_q4_0_x8) == 8 * sizeof(block_q4_0), "block_q4_0_x8 is 8 blocks");
+
 #define QK4_1 32
 typedef struct {
     uint16_t d;              // scale, fp16

@@ -103,3 +103,20 @@ float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act
     dot_kernel k = infer_dot_kernel(isa, type);
     return k ? k(row, act, n) : 0.0f;
 }
+
+// The 8-row kernels are x86-64's (AVX-512 VNNI): only there are interleaved copies made.
+#if defined(__x86_64__)
+#define DOT8(kernel) kernel
+#else
+#define DOT8(kernel) NULL
+#endif
+static const interleaved_layout Q4_K_X8 = {INFER_TYPE_Q4_K, QK_K, sizeof(block_q4_K), DOT8(infer_q4_K_x8_dot8), infer_q4_K_x8_bytes, infer_q4_K_x8_block};
+static const interleaved_layout Q4_0_X8 = {INFER_TYPE_Q4_0, QK4_0, sizeof(block_q4_0), DOT8(infer_q4_0_x8_dot8), infer_q4_0_x8_bytes, infer_q4_0_x8_block};
+
+const interleaved_layout *infer_interleaved(infer_type type) {
+    switch (type) {
+    case INFER_TYPE_Q4_K_X8: return &Q4_K_X8;
+    case INFER_TYPE_Q4_0_X8: return &Q4_0_X8;
+    default: return NULL;
+    }
+}

@@ -51,6 +51,21 @@ void infer_quantize_q8_K(const float *x, void *act, int n);
 
 /// The 8 dot products of a group of 8 interleaved q4_K rows with a q8_K activation.
 void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
+/// The same for q4_0 rows with a q8_32 activation.
+void infer_q4_0_x8_dot8(const void *group, const void *act, int n, float out[8]);
+
+/// What the code around the kernels needs to know of an interleaved type.
+typedef struct {
+    infer_type file_type;  // the type of the rows in the file
+    int block;             // elements per block
+    size_t block_bytes;    // bytes of a block in the file
+    void (*dot8)(const void *group, const void *act, int n, float out[8]);
+    size_t (*bytes)(int rows, int cols);
+    void (*block_of)(const void *x8, int cols, int row, int block, void *out);  // as in the file
+} interleaved_layout;
+
+/// The layout of an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8); NULL for others.
+const interleaved_layout *infer_interleaved(infer_type type);
 
 // Sub-block scales of the K-quants, unpacked (quants.c).
 void infer_q3_K_scales(const uint8_t packed[12], int8_t scales[16]);

@@ -53,10 +53,11 @@ static void rows_task(void *context, int begin, int end, int thread) {
         if (w->type == INFER_TYPE_Q8_GROUPED) {
             infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, product->x, product->y,
                                     begin - base, stop - base, w->cols);
-        } else if (w->type == INFER_TYPE_Q4_K_X8) {  // indices are groups of 8 rows
-            size_t group_bytes = infer_q4_K_x8_bytes(8, w->cols);
+        } else if (infer_interleaved(w->type)) {  // indices are groups of 8 rows
+            const interleaved_layout *layout = infer_interleaved(w->type);
+            size_t group_bytes = layout->bytes(8, w->cols);
             for (int g = begin - base; g < stop - base; g++) {
-                infer_q4_K_x8_dot8((const char *)w->data + (size_t)g * group_bytes, job->act[p], w->cols, product->y + 8 * g);
+                layout->dot8((const char *)w->data + (size_t)g * group_bytes, job->act[p], w->cols, product->y + 8 * g);
             }
         } else {
             const char *row = (const char *)w->data + (size_t)(begin - base) * w->row_bytes;
@@ -77,10 +78,10 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
     size_t smallest_row = SIZE_MAX;
     for (int p = 0; p < count; p++) {
         const infer_matrix *w = products[p].w;
-        if (w->type == INFER_TYPE_Q4_K_X8) {
-            // One index per group of 8 rows; the activation as q4_K's.
+        if (infer_interleaved(w->type)) {
+            // One index per group of 8 rows; the activation as the file type's.
             job.first_row[p + 1] = job.first_row[p] + w->rows / 8;
-            size_t group_bytes = infer_q4_K_x8_bytes(8, w->cols);
+            size_t group_bytes = infer_interleaved(w->type)->bytes(8, w->cols);
             if (group_bytes < smallest_row) smallest_row = group_bytes;
         } else {
             job.first_row[p + 1] = job.first_row[p] + w->rows;
@@ -89,7 +90,7 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
             if ((size_t)w->cols < smallest_row) smallest_row = (size_t)w->cols;
             continue;
         }
-        if (w->type != INFER_TYPE_Q4_K_X8 && w->row_bytes < smallest_row) smallest_row = w->row_bytes;
+        if (!infer_interleaved(w->type) && w->row_bytes < smallest_row) smallest_row = w->row_bytes;
         job.kernel[p] = infer_dot_kernel(isa, w->type);
         int earlier = shared_with(products, p);
         if (infer_activation_form(w->type) == ACT_F32) {
@@ -109,15 +110,17 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
 }
 
 void infer_matvec_reference(const infer_matrix *w, const float *x, float *y, int row_begin, int row_end) {
-    if (w->type == INFER_TYPE_Q4_K_X8) {  // the scalar q4_K kernel on the rebuilt rows
-        int nb = w->cols / QK_K;
-        block_q4_K *row = malloc((size_t)nb * sizeof *row);
-        void *act = malloc(infer_activation_bytes(INFER_TYPE_Q4_K, w->cols));
+    const interleaved_layout *layout = infer_interleaved(w->type);
+    if (layout) {  // the file type's scalar kernel on the rebuilt rows
+        int nb = w->cols / layout->block;
+        size_t block_bytes = layout->block_bytes;
+        char *row = malloc((size_t)nb * block_bytes);
+        void *act = malloc(infer_activation_bytes(layout->file_type, w->cols));
         if (row && act) {
-            infer_prepare_activation(INFER_ISA_SCALAR, INFER_TYPE_Q4_K, x, act, w->cols);
+            infer_prepare_activation(INFER_ISA_SCALAR, layout->file_type, x, act, w->cols);
             for (int r = row_begin; r < row_end; r++) {
-                for (int i = 0; i < nb; i++) infer_q4_K_x8_block(w->data, w->cols, r, i, &row[i]);
-                y[r] = infer_dot(INFER_ISA_SCALAR, INFER_TYPE_Q4_K, row, act, w->cols);
+                for (int i = 0; i < nb; i++) layout->block_of(w->data, w->cols, r, i, row + (size_t)i * block_bytes);
+                y[r] = infer_dot(INFER_ISA_SCALAR, layout->file_type, row, act, w->cols);
             }
         }
         free(row);

@@ -7,6 +7,7 @@
 // so one 64-byte load gives 4 consecutive values of each of the 16 rows: one VNNI step.
 #include "qgemm.h"
 #include "blocks.h"
+#include "kernel_table.h"
 #include <math.h>
 #include <string.h>
 
@@ -144,11 +145,12 @@ static pack_fn packer(infer_type type) {
 
 void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_begin, int row_end,
                       int k, void *panel) {
-    int interleaved = type == INFER_TYPE_Q4_K_X8;
-    pack_fn pack = packer(interleaved ? INFER_TYPE_Q4_K : type);
+    const interleaved_layout *interleaved = infer_interleaved(type);
+    pack_fn pack = packer(interleaved ? interleaved->file_type : type);
+    int per_block = interleaved ? interleaved->block / BLOCK : 1;  // packed blocks of 32 per file block
     int blocks = k / BLOCK;
     uint8_t *out = (uint8_t *)panel;
-    block_q4_K rebuilt;  // interleaved: the current 256-element block of the row, as in the file
+    block_q4_K rebuilt;  // interleaved: the row's current block as in the file (q4_K is the largest)
     for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
         int rows = row_end - r0 < PANEL ? row_end - r0 : PANEL;
         if (rows < PANEL) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
@@ -157,8 +159,8 @@ void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_
             for (int b = 0; b < blocks; b++) {
                 uint8_t *p = out + (size_t)b * PANEL_BLOCK_BYTES;
                 float *scales = (float *)(p + PANEL * BLOCK);
-                if (interleaved && b % 8 == 0) infer_q4_K_x8_block(w, k, r0 + i, b / 8, &rebuilt);
-                pack(row, interleaved ? b % 8 : b, p + i * 4, &scales[i], &scales[PANEL + i]);
+                if (interleaved && b % per_block == 0) interleaved->block_of(w, k, r0 + i, b / per_block, &rebuilt);
+                pack(row, interleaved ? b % per_block : b, p + i * 4, &scales[i], &scales[PANEL + i]);
             }
         }
     }
@@ -246,7 +248,8 @@ TARGET_AVX512 static void qgemm_vnni(const void *panel, int rows, const infer_q8
 
 int infer_qgemm_supported(infer_type type) {
 #if defined(__x86_64__)
-    return has_vnni() && packer(type == INFER_TYPE_Q4_K_X8 ? INFER_TYPE_Q4_K : type) != NULL;
+    const interleaved_layout *interleaved = infer_interleaved(type);
+    return has_vnni() && packer(interleaved ? interleaved->file_type : type) != NULL;
 #else
     (void)type;
     return 0;

@@ -162,10 +162,11 @@ static double matvec_gbs(infer_pool *pool, const type_info *t, char *data, size_
     return median(gbs, repeats);
 }
 
-/// GB/s of an interleaved q4_K copy (INFER_TYPE_Q4_K_X8) of `rows` rows read by products, median.
-static double interleaved_gbs(infer_pool *pool, char *x8, int rows, int cols, int repeats) {
-    infer_matrix w = {INFER_TYPE_Q4_K_X8, x8, 0, rows, cols, NULL, 0};
-    size_t bytes = infer_q4_K_x8_bytes(rows, cols);
+/// GB/s of an interleaved copy (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8) of `rows` rows read by
+/// products, median.
+static double interleaved_gbs(infer_pool *pool, infer_type type, char *x8, int rows, int cols, int repeats) {
+    infer_matrix w = {type, x8, 0, rows, cols, NULL, 0};
+    size_t bytes = type == INFER_TYPE_Q4_K_X8 ? infer_q4_K_x8_bytes(rows, cols) : infer_q4_0_x8_bytes(rows, cols);
     float *x = malloc((size_t)cols * sizeof(float)), *y = malloc((size_t)rows * sizeof(float));
     for (int i = 0; i < cols; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
     infer_product product = {&w, x, y};
@@ -223,15 +224,18 @@ int main(int argc, char **argv) {
         double sn = matvec_gbs(all, t, buffer, big, 2048, repeats);
         double c1 = matvec_gbs(one, t, buffer, cached, 2048, repeats * 20);
         printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, isa, s1, sn, c1);
-        if (t->type == INFER_TYPE_Q4_K && infer_isa_active() == INFER_ISA_AVX512) {
-            // The copy interleaved by 8 rows that infer makes of q4_K matrices on this CPU.
-            size_t row_bytes = 2048 / 256 * 144;
+        int q4K = t->type == INFER_TYPE_Q4_K;
+        if ((q4K || t->type == INFER_TYPE_Q4_0) && infer_isa_active() == INFER_ISA_AVX512) {
+            // The copy interleaved by 8 rows that infer makes of q4_K and q4_0 matrices on this CPU.
+            size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;
             int rows = (int)(big / row_bytes) / 8 * 8, cached_rows = (int)(cached / row_bytes) / 8 * 8;
-            char *x8 = aligned_alloc(64, infer_q4_K_x8_bytes(rows, 2048));
-            infer_q4_K_x8_repack(buffer, row_bytes, rows, 2048, x8);
-            printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", "Q4_K", "AVX-512, 8 rows interleaved",
-                   interleaved_gbs(one, x8, rows, 2048, repeats), interleaved_gbs(all, x8, rows, 2048, repeats),
-                   interleaved_gbs(one, x8, cached_rows, 2048, repeats * 20));
+            infer_type type = q4K ? INFER_TYPE_Q4_K_X8 : INFER_TYPE_Q4_0_X8;
+            char *x8 = aligned_alloc(64, q4K ? infer_q4_K_x8_bytes(rows, 2048) : infer_q4_0_x8_bytes(rows, 2048));
+            if (q4K) infer_q4_K_x8_repack(buffer, row_bytes, rows, 2048, x8);
+            else infer_q4_0_x8_repack(buffer, row_bytes, rows, 2048, x8);
+            printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, "AVX-512, 8 rows interleaved",
+                   interleaved_gbs(one, type, x8, rows, 2048, repeats), interleaved_gbs(all, type, x8, rows, 2048, repeats),
+                   interleaved_gbs(one, type, x8, cached_rows, 2048, repeats * 20));
             free(x8);
         }
     }

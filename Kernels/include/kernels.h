@@ -36,6 +36,8 @@ typedef enum {
     /// q4_K rows interleaved by 8 (block_q4_K_x8, made by infer_q4_K_x8_repack) for CPUs with
     /// AVX-512 VNNI: row_bytes is unused, rows is a multiple of 8. Not a GGUF id.
     INFER_TYPE_Q4_K_X8 = 1001,
+    /// q4_0 rows interleaved by 8 (block_q4_0_x8, infer_q4_0_x8_repack), likewise.
+    INFER_TYPE_Q4_0_X8 = 1002,
 } infer_type;
 
 /// Instruction sets with their own kernels.
@@ -67,6 +69,12 @@ size_t infer_q4_K_x8_bytes(int rows, int cols);
 void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 /// Block `block` of row `row` of an interleaved matrix, as the original 144-byte q4_K block.
 void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out);
+
+// ---- q4_0 interleaved by 8 rows, likewise ---------------------------------------------
+size_t infer_q4_0_x8_bytes(int rows, int cols);
+void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
+/// Block `block` of row `row` of an interleaved matrix, as the original 18-byte q4_0 block.
+void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out);
 
 /// out[i] = x[i] rounded to the nearest f16 (ties to even), as f32; out may be x.
 void infer_round_to_f16_precision(const float *x, float *out, size_t n);

@@ -13,8 +13,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let storage: Storage
-    /// q4_K rows interleaved by 8 for CPUs with AVX-512 VNNI (see Kernels/q4_K_x8.c), which
-    /// every product reads instead of `storage`; nil for the others.
+    /// q4_K or q4_0 rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
+    /// q4_0_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
 
     init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil) {
@@ -35,7 +35,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The matrix as the C kernels take it.
     var descriptor: infer_matrix {
         if let interleaved {
-            return infer_matrix(type: INFER_TYPE_Q4_K_X8, data: interleaved.bytes, row_bytes: 0,
+            return infer_matrix(type: interleaved.type, data: interleaved.bytes, row_bytes: 0,
                                 rows: Int32(rows), cols: Int32(cols), group_scales: nil, group_size: 0)
         }
         switch storage {
@@ -90,26 +90,44 @@ extension WeightMatrix {
 /// Memory holding an interleaved copy of a matrix's weights, freed with the last matrix
 /// that refers to it.
 final class InterleavedWeights: @unchecked Sendable {
+    /// INFER_TYPE_Q4_K_X8 or INFER_TYPE_Q4_0_X8.
+    let type: infer_type
     let bytes: UnsafeRawPointer
 
-    init(bytes: UnsafeRawPointer) { self.bytes = bytes }
+    init(type: infer_type, bytes: UnsafeRawPointer) {
+        self.type = type
+        self.bytes = bytes
+    }
 
     deinit { UnsafeMutableRawPointer(mutating: bytes).deallocate() }
 }
 
 extension WeightMatrix {
-    /// Whether generation reads this matrix faster interleaved: q4_K on a CPU whose kernels
-    /// are the AVX-512 (VNNI) ones, rows in whole groups of 8.
-    var interleavesForSpeed: Bool {
-        guard interleaved == nil, case .ggml(.q4_K, _, _) = storage else { return false }
-        return rows % 8 == 0 && infer_isa_active() == INFER_ISA_AVX512
+    /// The interleaved type generation reads this matrix faster as, if any: q4_K and q4_0 on a
+    /// CPU whose kernels are the AVX-512 (VNNI) ones, rows in whole groups of 8.
+    private var interleavedType: infer_type? {
+        guard interleaved == nil, rows % 8 == 0, infer_isa_active() == INFER_ISA_AVX512,
+              case .ggml(let type, _, _) = storage else { return nil }
+        switch type {
+        case .q4_K: return INFER_TYPE_Q4_K_X8
+        case .q4_0: return INFER_TYPE_Q4_0_X8
+        default: return nil
+        }
     }
+
+    var interleavesForSpeed: Bool { interleavedType != nil }
 
     /// This matrix with an interleaved copy of its weights (see `interleaved`).
     func interleaving() -> WeightMatrix {
-        guard interleavesForSpeed, case .ggml(_, let data, let rowBytes) = storage else { return self }
-        let bytes = UnsafeMutableRawPointer.allocate(byteCount: infer_q4_K_x8_bytes(Int32(rows), Int32(cols)), alignment: 64)
-        infer_q4_K_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
-        return WeightMatrix(rows: rows, cols: cols, storage: storage, interleaved: InterleavedWeights(bytes: bytes))
+        guard let type = interleavedType, case .ggml(_, let data, let rowBytes) = storage else { return self }
+        let q4K = type == INFER_TYPE_Q4_K_X8
+        let byteCount = q4K ? infer_q4_K_x8_bytes(Int32(rows), Int32(cols)) : infer_q4_0_x8_bytes(Int32(rows), Int32(cols))
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        if q4K {
+            infer_q4_K_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
+        } else {
+            infer_q4_0_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
+        }
+        return WeightMatrix(rows: rows, cols: cols, storage: storage, interleaved: InterleavedWeights(type: type, bytes: bytes))
     }
 }
