@@ -11,6 +11,7 @@ struct BatchedPrefillTests {
     static func allLogits(_ model: Model, _ tokens: [Int], batchSize: Int, prefix: Int = 0,
                           threads: Int = 1) throws -> [[Float]] {
         let session = try Session(model: model, contextLength: 128, threads: threads)
+        session.smallestBatch = 2  // batches of every size take the batched path
         session.batchSize = 1
         try session.append(Array(tokens[..<prefix]))
         session.batchSize = batchSize
@@ -92,6 +93,25 @@ struct BatchedPrefillTests {
         #expect(model.weightBytesByType.map(\.type) == [type.name])
         let tokens = Self.randomTokens(50, vocabulary: model.config.vocabularySize, seed: 2)
         try Self.expectSameLogits(model, tokens, batchSize: 16, tolerance: type == .f16 ? Self.f16Tolerance : 1e-4)
+    }
+
+    /// Fewer tokens than `smallestBatch` take the one-token path: the logits are exactly
+    /// those of appending the tokens one by one (a batched pass differs in the last bits).
+    @Test func shortAppendsGoTokenByToken() throws {
+        let model = try Self.tinyModel(.f16)
+        let tokens = Self.randomTokens(3, vocabulary: model.config.vocabularySize, seed: 8)
+        let together = try Session(model: model, contextLength: 64, threads: 1)
+        #expect(together.smallestBatch == 4)
+        try together.append(tokens)
+        let apart = try Session(model: model, contextLength: 64, threads: 1)
+        for token in tokens { try apart.append([token]) }
+        #expect(Array(together.logits) == Array(apart.logits))
+        // With the threshold lowered the same append is batched, and its last bits differ:
+        // so the equality above says which path ran.
+        together.smallestBatch = 2
+        try together.append(tokens)
+        try apart.append(tokens)
+        #expect(Array(together.logits) != Array(apart.logits))
     }
 
     @Test func continuesAfterCachedTokens() throws {

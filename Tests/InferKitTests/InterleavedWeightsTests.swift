@@ -124,6 +124,9 @@ struct InterleavedWeightsTests {
         #expect(copied.transformer.weights.layers[0].wq.interleaved != nil || !interleaves)
         #expect(copied.transformer.weights.tokenEmbedding.interleaved == nil)
         #expect(copied.weightBytesByType.map(\.type) == [type.name])
+        // Short appends skip the batched pass, whose packing of rebuilt blocks costs most here.
+        #expect(try Session(model: copied).smallestBatch == (interleaves ? 32 : 4))
+        #expect(try Session(model: inPlace).smallestBatch == 4)
         let tokens = BatchedPrefillTests.randomTokens(24, vocabulary: copied.config.vocabularySize, seed: 7)
         for batchSize in [1, 12] {  // token by token (8-row kernel), and batched (packing)
             let a = try BatchedPrefillTests.allLogits(copied, tokens, batchSize: batchSize)

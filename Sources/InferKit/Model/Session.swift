@@ -14,6 +14,12 @@ public final class Session: @unchecked Sendable {
     /// append goes through in several batches. 1 processes every token on its own.
     public var batchSize = Session.defaultBatchSize
     public static let defaultBatchSize = 256
+    /// Fewer tokens than this go through the one-token path, one at a time. A batched pass
+    /// first packs or widens every weight tile, which pays off only from some number of
+    /// tokens on: measured on TinyLlama shapes with two threads, about 30 where the model's
+    /// matrices are interleaved copies (Q4_0, Q4_K on AVX-512: rebuilt, then packed), under 8
+    /// for the others (F16 about 4). See Benchmarks/README.md.
+    public var smallestBatch: Int
     private let cache: KVCache
     private let buffers: ForwardBuffers
     private let pool: ThreadPool
@@ -38,6 +44,8 @@ public final class Session: @unchecked Sendable {
         cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
         buffers = ForwardBuffers(config: model.config, context: length)
         pool = ThreadPool(threads: threadCount)
+        let interleaved = model.transformer.weights.layers.first.map { [$0.wq, $0.gate, $0.up, $0.down].contains { $0.interleaved != nil } }
+        smallestBatch = interleaved == true ? 32 : 4
     }
 
     /// Positions still free.
@@ -61,10 +69,12 @@ public final class Session: @unchecked Sendable {
         for first in stride(from: 0, to: newTokens.count, by: step) {
             let chunk = first..<min(newTokens.count, first + step)
             let wanted = chunk.clamped(to: scored)
-            if chunk.count == 1 {
-                model.transformer.forward(token: newTokens[first], position: tokens.count, cache: cache, buffers: buffers, pool: pool)
-                tokens.append(newTokens[first])
-                if !wanted.isEmpty { try body(first, logits) }
+            if chunk.count < max(2, smallestBatch) {
+                for index in chunk {
+                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, buffers: buffers, pool: pool)
+                    tokens.append(newTokens[index])
+                    if wanted.contains(index) { try body(index, logits) }
+                }
                 continue
             }
             let b = batchBuffers
