@@ -53,8 +53,8 @@ struct Chat: ParsableCommand {
     func run() throws {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
-            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
-            if interactive { Terminal.loadingProgress(of: loaded) }
+            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer,
+                                               loading: interactive ? Terminal.loadingProgress(of: model ?? DefaultModel.name) : nil)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: sampling.parameters(defaultMaxTokens: nil),

@@ -11,14 +11,18 @@ enum DefaultModel {
         return try Model(staticBytes: bytes, name: "\(name) (built in)")
     }
 
-    /// The model at `path`, or the built-in one when there is none.
-    static func load(path: String?, tokenizerPath: String?) throws -> Model {
+    /// The model at `path`, or the built-in one when there is none; `loading` (if any) is told
+    /// the fraction of the file read into memory.
+    static func load(path: String?, tokenizerPath: String?, loading: ((Double) -> Void)? = nil) throws -> Model {
         guard let path else {
             if let tokenizerPath {
                 throw InferError.invalidArgument("\(tokenizerPath): --tokenizer needs a model file")
             }
-            return try load()
+            let model = try load()
+            if let loading { model.prefetch(progress: loading) }
+            return model
         }
+        if let loading { return try Model(path: path, tokenizerPath: tokenizerPath, loading: loading) }
         return try Model(path: path, tokenizerPath: tokenizerPath)
     }
 }

@@ -27,17 +27,16 @@ enum Terminal {
         }
     }
 
-    /// Pages the model in with a percentage on stderr, so a large model's first answer does
-    /// not wait for the disk in silence.
-    static func loadingProgress(of model: Model) {
+    /// A loading callback that shows the percentage of `name` read on stderr, so a large model
+    /// does not load in silence; the line ends at 100%.
+    static func loadingProgress(of name: String) -> (Double) -> Void {
         var shown = -1
-        model.prefetch { fraction in
+        return { fraction in
             let percent = Int(fraction * 100)
             guard percent != shown else { return }
             shown = percent
-            writeAll(STDERR_FILENO, "\rloading \(model.path): \(percent)%")
+            writeAll(STDERR_FILENO, "\rloading \(name): \(percent)%" + (percent == 100 ? "\n" : ""))
         }
-        writeAll(STDERR_FILENO, "\n")
     }
 
     /// Runs `body`; an InferKit error becomes one line on stderr and exit status 1.

@@ -221,4 +221,16 @@ extension ZeroCopyLoadingTests {
         #expect(!fractions.isEmpty && fractions.last == 1)
         #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 < $1 })
     }
+
+    @Test func loadingReportsTheFileReadBeforeTheModelIsBuilt() throws {
+        let path = try TinyModel().builder().write()
+        var fractions: [Double] = []
+        let model = try Model(path: path) { fractions.append($0) }
+        #expect(!fractions.isEmpty && fractions.last == 1)
+        let session = try Session(model: model)
+        try session.append([1, 200])
+        let reference = try Session(model: try Model(path: path))
+        try reference.append([1, 200])
+        #expect(Array(session.logits) == Array(reference.logits))
+    }
 }

@@ -41,6 +41,15 @@ public final class Model: Sendable {
         try self.init(file: MappedFile(path: path), tokenizerPath: tokenizerPath)
     }
 
+    /// Loads a model as `init(path:tokenizerPath:)` does, reading the whole file into memory
+    /// first and reporting the fraction read to `loading` (from the disk, a large model takes a
+    /// while; the interleaved copies of its weights are then made from memory).
+    public convenience init(path: String, tokenizerPath: String? = nil, loading: (Double) -> Void) throws {
+        let file = try MappedFile(path: path)
+        file.prefetch(progress: loading)
+        try self.init(file: file, tokenizerPath: tokenizerPath)
+    }
+
     /// Whether loading makes interleaved copies of q4_K matrices for the AVX-512 kernels
     /// (`ModelWeights.interleaving`): yes unless the environment variable INFER_INTERLEAVE is 0.
     static let interleavesByDefault = getenv("INFER_INTERLEAVE").map { String(cString: $0) != "0" } ?? true
