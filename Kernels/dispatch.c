@@ -110,8 +110,8 @@ float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act
 #else
 #define DOT8(kernel) NULL
 #endif
-static const interleaved_layout Q4_K_X8 = {INFER_TYPE_Q4_K, QK_K, sizeof(block_q4_K), DOT8(infer_q4_K_x8_dot8), infer_q4_K_x8_bytes, infer_q4_K_x8_block};
-static const interleaved_layout Q4_0_X8 = {INFER_TYPE_Q4_0, QK4_0, sizeof(block_q4_0), DOT8(infer_q4_0_x8_dot8), infer_q4_0_x8_bytes, infer_q4_0_x8_block};
+static const interleaved_layout Q4_K_X8 = {INFER_TYPE_Q4_K, QK_K, sizeof(block_q4_K), DOT8(infer_q4_K_x8_dot8), infer_q4_K_x8_bytes, infer_q4_K_x8_repack, infer_q4_K_x8_block};
+static const interleaved_layout Q4_0_X8 = {INFER_TYPE_Q4_0, QK4_0, sizeof(block_q4_0), DOT8(infer_q4_0_x8_dot8), infer_q4_0_x8_bytes, infer_q4_0_x8_repack, infer_q4_0_x8_block};
 
 const interleaved_layout *infer_interleaved(infer_type type) {
     switch (type) {
@@ -119,4 +119,19 @@ const interleaved_layout *infer_interleaved(infer_type type) {
     case INFER_TYPE_Q4_0_X8: return &Q4_0_X8;
     default: return NULL;
     }
+}
+
+size_t infer_interleaved_bytes(infer_type type, int rows, int cols) {
+    const interleaved_layout *layout = infer_interleaved(type);
+    return layout ? layout->bytes(rows, cols) : 0;
+}
+
+void infer_interleave(infer_type type, const void *src, size_t row_bytes, int rows, int cols, void *dst) {
+    const interleaved_layout *layout = infer_interleaved(type);
+    if (layout) layout->repack(src, row_bytes, rows, cols, dst);
+}
+
+void infer_interleaved_block(infer_type type, const void *x8, int cols, int row, int block, void *out) {
+    const interleaved_layout *layout = infer_interleaved(type);
+    if (layout) layout->block_of(x8, cols, row, block, out);
 }

@@ -12,24 +12,11 @@
 #include "blocks.h"
 #include "kernel_table.h"
 #include "prefetch.h"
+#include "x86_sums.h"
 #include <immintrin.h>
 #include <string.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
-
-AVX512 static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-AVX512 static inline int hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
 
 /// Σ of one block's (unsigned quants × y) in 8 int32: q4_0's nibbles, or q8_0's quants + 128.
 __attribute__((always_inline)) AVX512 static inline __m256i block_sums(int q8, const uint8_t *qs, const int8_t *y) {
@@ -85,9 +72,7 @@ __attribute__((always_inline)) AVX512 static inline float dot32(int q8, const vo
         tail += dw * x.d[i] * (float)hsum_epi32(block_sums(q8, b + 2, x.qs + 32 * i));
         tail_off += dw * x.sum[i];
     }
-    __m128 o = _mm_add_ps(off, _mm_movehl_ps(off, off));
-    o = _mm_add_ss(o, _mm_movehdup_ps(o));
-    return hsum256(acc) + tail - c * (_mm_cvtss_f32(o) + tail_off);
+    return hsum_ps(acc) + tail - c * (hsum_ps128(off) + tail_off);
 }
 
 AVX512 static float dot_q8_0(const void *row, const void *act, int n) { return dot32(1, row, act, n); }
@@ -156,7 +141,7 @@ AVX512 static float dot_q4_0(const void *row, const void *act, int n) {
         tail += dw * x.d[i] * (float)hsum_epi32(block_sums(0, b + 2, x.qs + 32 * i));
         tail_off += dw * x.sum[i];
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail - 8.0f * (hsum256(off) + tail_off);
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + tail - 8.0f * (hsum_ps(off) + tail_off);
 }
 
 // ---- f16 weights -----------------------------------------------------------------------------

@@ -49,9 +49,15 @@ void infer_quantize_q8_32(const float *x, void *act, int n);
 void infer_round_to_f16(const float *x, void *act, int n);
 void infer_quantize_q8_K(const float *x, void *act, int n);
 
-/// The 8 dot products of a group of 8 interleaved q4_K rows with a q8_K activation.
+// The interleaved layouts (q4_K_x8.c, q4_0_x8.c): bytes of a copy, the copy, one block as in
+// the file, and the 8 dot products of a group of 8 rows with the file type's activation.
+size_t infer_q4_K_x8_bytes(int rows, int cols);
+void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
+void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
-/// The same for q4_0 rows with a q8_32 activation.
+size_t infer_q4_0_x8_bytes(int rows, int cols);
+void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
+void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q4_0_x8_dot8(const void *group, const void *act, int n, float out[8]);
 
 /// What the code around the kernels needs to know of an interleaved type.
@@ -61,6 +67,7 @@ typedef struct {
     size_t block_bytes;    // bytes of a block in the file
     void (*dot8)(const void *group, const void *act, int n, float out[8]);
     size_t (*bytes)(int rows, int cols);
+    void (*repack)(const void *src, size_t row_bytes, int rows, int cols, void *dst);
     void (*block_of)(const void *x8, int cols, int row, int block, void *out);  // as in the file
 } interleaved_layout;
 

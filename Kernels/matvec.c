@@ -15,6 +15,7 @@ typedef struct {
     int first_row[INFER_MATVEC_MAX_PRODUCTS + 1];  // products' rows laid end to end
     const void *act[INFER_MATVEC_MAX_PRODUCTS];
     dot_kernel kernel[INFER_MATVEC_MAX_PRODUCTS];
+    const interleaved_layout *layout[INFER_MATVEC_MAX_PRODUCTS];  // interleaved matrices only
 } matvec_job;
 
 /// The activation a product shares with an earlier one in the call, if any: index or -1.
@@ -53,8 +54,8 @@ static void rows_task(void *context, int begin, int end, int thread) {
         if (w->type == INFER_TYPE_Q8_GROUPED) {
             infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, product->x, product->y,
                                     begin - base, stop - base, w->cols);
-        } else if (infer_interleaved(w->type)) {  // indices are groups of 8 rows
-            const interleaved_layout *layout = infer_interleaved(w->type);
+        } else if (job->layout[p]) {  // indices are groups of 8 rows
+            const interleaved_layout *layout = job->layout[p];
             size_t group_bytes = layout->bytes(8, w->cols);
             for (int g = begin - base; g < stop - base; g++) {
                 layout->dot8((const char *)w->data + (size_t)g * group_bytes, job->act[p], w->cols, product->y + 8 * g);
@@ -78,19 +79,14 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
     size_t smallest_row = SIZE_MAX;
     for (int p = 0; p < count; p++) {
         const infer_matrix *w = products[p].w;
-        if (infer_interleaved(w->type)) {
-            // One index per group of 8 rows; the activation as the file type's.
-            job.first_row[p + 1] = job.first_row[p] + w->rows / 8;
-            size_t group_bytes = infer_interleaved(w->type)->bytes(8, w->cols);
-            if (group_bytes < smallest_row) smallest_row = group_bytes;
-        } else {
-            job.first_row[p + 1] = job.first_row[p] + w->rows;
-        }
-        if (w->type == INFER_TYPE_Q8_GROUPED) {
-            if ((size_t)w->cols < smallest_row) smallest_row = (size_t)w->cols;
-            continue;
-        }
-        if (!infer_interleaved(w->type) && w->row_bytes < smallest_row) smallest_row = w->row_bytes;
+        const interleaved_layout *layout = job.layout[p] = infer_interleaved(w->type);
+        // The job's indices: rows, or groups of 8 rows of an interleaved matrix (whose
+        // activation is the file type's).
+        job.first_row[p + 1] = job.first_row[p] + (layout ? w->rows / 8 : w->rows);
+        size_t index_bytes = layout ? layout->bytes(8, w->cols)
+                           : w->type == INFER_TYPE_Q8_GROUPED ? (size_t)w->cols : w->row_bytes;
+        if (index_bytes < smallest_row) smallest_row = index_bytes;
+        if (w->type == INFER_TYPE_Q8_GROUPED) continue;
         job.kernel[p] = infer_dot_kernel(isa, w->type);
         int earlier = shared_with(products, p);
         if (infer_activation_form(w->type) == ACT_F32) {

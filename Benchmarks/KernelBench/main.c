@@ -143,32 +143,10 @@ static void fill(const type_info *t, char *data, size_t bytes) {
     }
 }
 
-/// GB/s of weights read by `repeats` products with a cols-wide matrix of `bytes`, median.
-static double matvec_gbs(infer_pool *pool, const type_info *t, char *data, size_t bytes, int cols, int repeats) {
-    size_t row_bytes = (size_t)cols / (size_t)t->block * (size_t)t->block_bytes;
-    infer_matrix w = {t->type, data, row_bytes, (int)(bytes / row_bytes), cols, NULL, 0};
-    float *x = malloc((size_t)cols * sizeof(float)), *y = malloc((size_t)w.rows * sizeof(float));
-    for (int i = 0; i < cols; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
-    infer_product product = {&w, x, y};
-    void *scratch = aligned_alloc(64, (infer_matvec_scratch_bytes(&product, 1) + 63) / 64 * 64 + 64);
-    double gbs[512];
-    infer_matvec(pool, &product, 1, scratch);
-    for (int r = 0; r < repeats; r++) {
-        double t0 = now();
-        infer_matvec(pool, &product, 1, scratch);
-        gbs[r] = (double)(row_bytes * (size_t)w.rows) / (now() - t0) / 1e9;
-    }
-    free(x); free(y); free(scratch);
-    return median(gbs, repeats);
-}
-
-/// GB/s of an interleaved copy (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8) of `rows` rows read by
-/// products, median.
-static double interleaved_gbs(infer_pool *pool, infer_type type, char *x8, int rows, int cols, int repeats) {
-    infer_matrix w = {type, x8, 0, rows, cols, NULL, 0};
-    size_t bytes = type == INFER_TYPE_Q4_K_X8 ? infer_q4_K_x8_bytes(rows, cols) : infer_q4_0_x8_bytes(rows, cols);
-    float *x = malloc((size_t)cols * sizeof(float)), *y = malloc((size_t)rows * sizeof(float));
-    for (int i = 0; i < cols; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
+/// GB/s of the `bytes` of weights of w read by `repeats` products, median.
+static double product_gbs(infer_pool *pool, infer_matrix w, size_t bytes, int repeats) {
+    float *x = malloc((size_t)w.cols * sizeof(float)), *y = malloc((size_t)w.rows * sizeof(float));
+    for (int i = 0; i < w.cols; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
     infer_product product = {&w, x, y};
     void *scratch = aligned_alloc(64, (infer_matvec_scratch_bytes(&product, 1) + 63) / 64 * 64 + 64);
     double gbs[512];
@@ -180,6 +158,20 @@ static double interleaved_gbs(infer_pool *pool, infer_type type, char *x8, int r
     }
     free(x); free(y); free(scratch);
     return median(gbs, repeats);
+}
+
+/// GB/s of weights read by `repeats` products with a cols-wide matrix of `bytes`, median.
+static double matvec_gbs(infer_pool *pool, const type_info *t, char *data, size_t bytes, int cols, int repeats) {
+    size_t row_bytes = (size_t)cols / (size_t)t->block * (size_t)t->block_bytes;
+    int rows = (int)(bytes / row_bytes);
+    infer_matrix w = {t->type, data, row_bytes, rows, cols, NULL, 0};
+    return product_gbs(pool, w, row_bytes * (size_t)rows, repeats);
+}
+
+/// The same for an interleaved copy (`type` INFER_TYPE_*_X8) of `rows` rows.
+static double interleaved_gbs(infer_pool *pool, infer_type type, char *x8, int rows, int cols, int repeats) {
+    infer_matrix w = {type, x8, 0, rows, cols, NULL, 0};
+    return product_gbs(pool, w, infer_interleaved_bytes(type, rows, cols), repeats);
 }
 
 static void probe_file(const char *path, infer_pool *one, infer_pool *all, int threads) {
@@ -230,9 +222,8 @@ int main(int argc, char **argv) {
             size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;
             int rows = (int)(big / row_bytes) / 8 * 8, cached_rows = (int)(cached / row_bytes) / 8 * 8;
             infer_type type = q4K ? INFER_TYPE_Q4_K_X8 : INFER_TYPE_Q4_0_X8;
-            char *x8 = aligned_alloc(64, q4K ? infer_q4_K_x8_bytes(rows, 2048) : infer_q4_0_x8_bytes(rows, 2048));
-            if (q4K) infer_q4_K_x8_repack(buffer, row_bytes, rows, 2048, x8);
-            else infer_q4_0_x8_repack(buffer, row_bytes, rows, 2048, x8);
+            char *x8 = aligned_alloc(64, infer_interleaved_bytes(type, rows, 2048));
+            infer_interleave(type, buffer, row_bytes, rows, 2048, x8);
             printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, "AVX-512, 8 rows interleaved",
                    interleaved_gbs(one, type, x8, rows, 2048, repeats), interleaved_gbs(all, type, x8, rows, 2048, repeats),
                    interleaved_gbs(one, type, x8, cached_rows, 2048, repeats * 20));

@@ -62,19 +62,14 @@ int infer_type_block_size(infer_type type);
 // ---- half precision ----------------------------------------------------------------
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);
-// ---- q4_K interleaved by 8 rows (for generation on AVX-512 VNNI CPUs) ------------------
-/// Bytes of the interleaved copy of a (rows, cols) q4_K matrix; rows a multiple of 8.
-size_t infer_q4_K_x8_bytes(int rows, int cols);
-/// Writes the interleaved copy of q4_K rows (`row_bytes` apart) to dst.
-void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
-/// Block `block` of row `row` of an interleaved matrix, as the original 144-byte q4_K block.
-void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out);
-
-// ---- q4_0 interleaved by 8 rows, likewise ---------------------------------------------
-size_t infer_q4_0_x8_bytes(int rows, int cols);
-void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
-/// Block `block` of row `row` of an interleaved matrix, as the original 18-byte q4_0 block.
-void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out);
+// ---- matrices interleaved by 8 rows (for generation on AVX-512 VNNI CPUs) --------------
+// `type` is an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8); rows a multiple of 8.
+/// Bytes of the interleaved copy of a (rows, cols) matrix.
+size_t infer_interleaved_bytes(infer_type type, int rows, int cols);
+/// Writes the interleaved copy of rows of the file's type (`row_bytes` apart) to dst.
+void infer_interleave(infer_type type, const void *src, size_t row_bytes, int rows, int cols, void *dst);
+/// Block `block` of row `row` of an interleaved matrix, as the block is in the file.
+void infer_interleaved_block(infer_type type, const void *x8, int cols, int row, int block, void *out);
 
 /// out[i] = x[i] rounded to the nearest f16 (ties to even), as f32; out may be x.
 void infer_round_to_f16_precision(const float *x, float *out, size_t n);

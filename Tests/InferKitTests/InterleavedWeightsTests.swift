@@ -15,15 +15,12 @@ struct InterleavedWeightsTests {
         return (0..<rows).flatMap { _ in kernelType(type).randomRow(cols, &random) }
     }
 
+    static func interleavedType(_ type: GGMLType) -> infer_type { type == .q4_K ? INFER_TYPE_Q4_K_X8 : INFER_TYPE_Q4_0_X8 }
+
     static func interleaved(_ type: GGMLType, _ matrix: [UInt8], rows: Int, cols: Int) -> [UInt8] {
-        let rowBytes = type.rowBytes(cols)!
-        if type == .q4_K {
-            var copy = [UInt8](repeating: 0, count: infer_q4_K_x8_bytes(Int32(rows), Int32(cols)))
-            matrix.withUnsafeBytes { infer_q4_K_x8_repack($0.baseAddress!, rowBytes, Int32(rows), Int32(cols), &copy) }
-            return copy
-        }
-        var copy = [UInt8](repeating: 0, count: infer_q4_0_x8_bytes(Int32(rows), Int32(cols)))
-        matrix.withUnsafeBytes { infer_q4_0_x8_repack($0.baseAddress!, rowBytes, Int32(rows), Int32(cols), &copy) }
+        let x8 = interleavedType(type)
+        var copy = [UInt8](repeating: 0, count: infer_interleaved_bytes(x8, Int32(rows), Int32(cols)))
+        matrix.withUnsafeBytes { infer_interleave(x8, $0.baseAddress!, type.rowBytes(cols)!, Int32(rows), Int32(cols), &copy) }
         return copy
     }
 
@@ -37,12 +34,8 @@ struct InterleavedWeightsTests {
         var block = [UInt8](repeating: 0, count: blockBytes)
         for r in 0..<rows {
             for i in 0..<blocks {
-                copy.withUnsafeBytes { c in
-                    if type == .q4_K {
-                        infer_q4_K_x8_block(c.baseAddress!, Int32(cols), Int32(r), Int32(i), &block)
-                    } else {
-                        infer_q4_0_x8_block(c.baseAddress!, Int32(cols), Int32(r), Int32(i), &block)
-                    }
+                copy.withUnsafeBytes {
+                    infer_interleaved_block(Self.interleavedType(type), $0.baseAddress!, Int32(cols), Int32(r), Int32(i), &block)
                 }
                 let start = (r * blocks + i) * blockBytes
                 #expect(block == Array(matrix[start..<start + blockBytes]), "row \(r) block \(i)")

@@ -120,14 +120,8 @@ extension WeightMatrix {
     /// This matrix with an interleaved copy of its weights (see `interleaved`).
     func interleaving() -> WeightMatrix {
         guard let type = interleavedType, case .ggml(_, let data, let rowBytes) = storage else { return self }
-        let q4K = type == INFER_TYPE_Q4_K_X8
-        let byteCount = q4K ? infer_q4_K_x8_bytes(Int32(rows), Int32(cols)) : infer_q4_0_x8_bytes(Int32(rows), Int32(cols))
-        let bytes = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
-        if q4K {
-            infer_q4_K_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
-        } else {
-            infer_q4_0_x8_repack(data, rowBytes, Int32(rows), Int32(cols), bytes)
-        }
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: infer_interleaved_bytes(type, Int32(rows), Int32(cols)), alignment: 64)
+        infer_interleave(type, data, rowBytes, Int32(rows), Int32(cols), bytes)
         return WeightMatrix(rows: rows, cols: cols, storage: storage, interleaved: InterleavedWeights(type: type, bytes: bytes))
     }
 }
