@@ -71,6 +71,13 @@ void infer_interleave(infer_type type, const void *src, size_t row_bytes, int ro
 /// Block `block` of row `row` of an interleaved matrix, as the block is in the file.
 void infer_interleaved_block(infer_type type, const void *x8, int cols, int row, int block, void *out);
 
+// ---- memory for weight copies ------------------------------------------------------------
+/// `bytes` of zeroed memory, 2 MiB-aligned and advised to use transparent huge pages (fewer
+/// TLB misses when streamed); NULL when the system has none to give.
+void *infer_huge_pages_alloc(size_t bytes);
+/// Frees memory from infer_huge_pages_alloc, given the same byte count.
+void infer_huge_pages_free(void *memory, size_t bytes);
+
 /// out[i] = x[i] rounded to the nearest f16 (ties to even), as f32; out may be x.
 void infer_round_to_f16_precision(const float *x, float *out, size_t n);
 

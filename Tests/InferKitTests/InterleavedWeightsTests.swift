@@ -116,6 +116,7 @@ struct InterleavedWeightsTests {
         let interleaves = infer_isa_active() == INFER_ISA_AVX512
         #expect(copied.transformer.weights.layers[0].wq.interleaved != nil || !interleaves)
         #expect(copied.transformer.weights.tokenEmbedding.interleaved == nil)
+        if interleaves { try Self.expectOneBlockWithoutOverlaps(copied.transformer.weights) }
         #expect(copied.weightBytesByType.map(\.type) == [type.name])
         // Short appends skip the batched pass, whose packing of rebuilt blocks costs most here.
         #expect(try Session(model: copied).smallestBatch == (interleaves ? 32 : 4))
@@ -129,5 +130,34 @@ struct InterleavedWeightsTests {
                 #expect(d <= Self.modelTolerance, "batch size \(batchSize), token \(i): logits differ by \(d)")
             }
         }
+    }
+
+    /// The model's copies lie in one block of memory, 2 MiB-aligned (for huge pages), each on
+    /// a cache line of its own and none overlapping another.
+    static func expectOneBlockWithoutOverlaps(_ weights: ModelWeights) throws {
+        let copies = weights.matrices.compactMap { name, m in m.interleaved.map { (name, m, $0) } }
+        let memory = try #require(copies.first?.2.memory)
+        #expect(Int(bitPattern: memory.start) % (2 << 20) == 0)
+        var ranges: [(String, Range<Int>)] = []
+        for (name, m, copy) in copies {
+            #expect(copy.memory === memory, "\(name) has memory of its own")
+            let start = copy.bytes - UnsafeRawPointer(memory.start)
+            #expect(start % 64 == 0 && start + m.interleavedByteCount <= memory.byteCount, "\(name) at \(start)")
+            ranges.append((name, start..<start + m.interleavedByteCount))
+        }
+        for (i, (a, ra)) in ranges.enumerated() {
+            for (b, rb) in ranges[(i + 1)...] where ra.overlaps(rb) { Issue.record("\(a) overlaps \(b)") }
+        }
+    }
+
+    @Test func hugePageMemoryIsAlignedZeroedAndWritable() throws {
+        let bytes = 3 << 20 + 1
+        let memory = try #require(InterleavedMemory(byteCount: bytes))
+        #expect(Int(bitPattern: memory.start) % (2 << 20) == 0)
+        let view = memory.start.bindMemory(to: UInt8.self, capacity: bytes)
+        #expect((0..<bytes).allSatisfy { view[$0] == 0 })
+        for i in stride(from: 0, to: bytes, by: 4096) { view[i] = 7 }
+        view[bytes - 1] = 9
+        #expect(view[bytes - 1] == 9 && view[4096] == 7)
     }
 }

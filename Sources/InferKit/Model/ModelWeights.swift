@@ -38,22 +38,30 @@ extension ModelWeights {
     /// as it is (a token reads one row of it). `release` is handed each matrix as soon as its
     /// copy is made, so that its file pages can leave memory before the next copies add theirs.
     func interleaving(release: @escaping @Sendable (WeightMatrix) -> Void) -> ModelWeights {
-        guard (layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.down, $0.up] } + [output])
-            .contains(where: \.interleavesForSpeed) else { return self }
-        func copy(_ m: WeightMatrix) -> WeightMatrix {
-            let result = m.interleaving()
+        // Each layer's wq, wk, wv, wo, gate, down, up, then the output: one offset each into
+        // a single block of memory (without memory for it, the weights stay as they are).
+        let perLayer = layers.map { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.down, $0.up] }
+        let sizes = (perLayer.flatMap { $0 } + [output]).map(\.interleavedByteCount)
+        let total = sizes.reduce(0, +)
+        guard total > 0 else { return self }
+        var offsets = [0]
+        for size in sizes { offsets.append(offsets.last! + size) }
+        guard let memory = InterleavedMemory(byteCount: total) else { return self }
+        func copy(_ m: WeightMatrix, _ index: Int) -> WeightMatrix {
+            let result = m.interleaving(into: memory, at: offsets[index])
             if result.interleaved != nil { release(m) }
             return result
         }
         let layers = UnsafeMutableBufferPointer<LayerWeights>.allocate(capacity: self.layers.count)
         defer { layers.deallocate() }
         parallelFor(self.layers.count) { i in
-            let l = self.layers[i]
+            let l = self.layers[i], m = perLayer[i], first = 7 * i
+            let copies = (0..<7).map { copy(m[$0], first + $0) }
             (layers.baseAddress! + i).initialize(to: LayerWeights(
-                attentionNorm: l.attentionNorm, wq: copy(l.wq), wk: copy(l.wk), wv: copy(l.wv), wo: copy(l.wo),
-                ffnNorm: l.ffnNorm, gate: copy(l.gate), down: copy(l.down), up: copy(l.up)))
+                attentionNorm: l.attentionNorm, wq: copies[0], wk: copies[1], wv: copies[2], wo: copies[3],
+                ffnNorm: l.ffnNorm, gate: copies[4], down: copies[5], up: copies[6]))
         }
         return ModelWeights(tokenEmbedding: tokenEmbedding, layers: Array(layers), outputNorm: outputNorm,
-                            output: copy(output))
+                            output: copy(output, sizes.count - 1))
     }
 }

@@ -87,19 +87,29 @@ extension WeightMatrix {
     }
 }
 
-/// Memory holding an interleaved copy of a matrix's weights, freed with the last matrix
-/// that refers to it.
-final class InterleavedWeights: @unchecked Sendable {
+/// Memory for interleaved copies of weights (`infer_huge_pages_alloc`: 2 MiB-aligned, on
+/// transparent huge pages where the system has them), freed with the last matrix that
+/// refers to it. A model's copies share one block, so that only its end is rounded up.
+final class InterleavedMemory: @unchecked Sendable {
+    let start: UnsafeMutableRawPointer
+    let byteCount: Int
+
+    /// nil when the system cannot give that much memory.
+    init?(byteCount: Int) {
+        guard let start = infer_huge_pages_alloc(byteCount) else { return nil }
+        self.start = start
+        self.byteCount = byteCount
+    }
+
+    deinit { infer_huge_pages_free(start, byteCount) }
+}
+
+/// An interleaved copy of a matrix's weights: where it lies and the memory that holds it.
+struct InterleavedWeights: @unchecked Sendable {
     /// INFER_TYPE_Q4_K_X8 or INFER_TYPE_Q4_0_X8.
     let type: infer_type
     let bytes: UnsafeRawPointer
-
-    init(type: infer_type, bytes: UnsafeRawPointer) {
-        self.type = type
-        self.bytes = bytes
-    }
-
-    deinit { UnsafeMutableRawPointer(mutating: bytes).deallocate() }
+    let memory: InterleavedMemory
 }
 
 extension WeightMatrix {
@@ -117,11 +127,27 @@ extension WeightMatrix {
 
     var interleavesForSpeed: Bool { interleavedType != nil }
 
-    /// This matrix with an interleaved copy of its weights (see `interleaved`).
-    func interleaving() -> WeightMatrix {
+    /// Bytes of this matrix's interleaved copy, rounded up to a cache line; 0 if it has none.
+    var interleavedByteCount: Int {
+        guard let type = interleavedType else { return 0 }
+        return (infer_interleaved_bytes(type, Int32(rows), Int32(cols)) + 63) / 64 * 64
+    }
+
+    /// This matrix with an interleaved copy of its weights (see `interleaved`) written at
+    /// `offset` in `memory` (`interleavedByteCount` bytes from there are its own).
+    func interleaving(into memory: InterleavedMemory, at offset: Int) -> WeightMatrix {
         guard let type = interleavedType, case .ggml(_, let data, let rowBytes) = storage else { return self }
-        let bytes = UnsafeMutableRawPointer.allocate(byteCount: infer_interleaved_bytes(type, Int32(rows), Int32(cols)), alignment: 64)
+        precondition(offset % 64 == 0 && offset + interleavedByteCount <= memory.byteCount)
+        let bytes = memory.start + offset
         infer_interleave(type, data, rowBytes, Int32(rows), Int32(cols), bytes)
-        return WeightMatrix(rows: rows, cols: cols, storage: storage, interleaved: InterleavedWeights(type: type, bytes: bytes))
+        return WeightMatrix(rows: rows, cols: cols, storage: storage,
+                            interleaved: InterleavedWeights(type: type, bytes: bytes, memory: memory))
+    }
+
+    /// This matrix with an interleaved copy of its weights in memory of its own (itself when
+    /// it has none, or memory runs out: the copy only adds speed).
+    func interleaving() -> WeightMatrix {
+        guard interleavesForSpeed, let memory = InterleavedMemory(byteCount: interleavedByteCount) else { return self }
+        return interleaving(into: memory, at: 0)
     }
 }
