@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/// The least weight bytes a thread takes at a time (see infer_matvec).
+#define MIN_RANGE_BYTES ((size_t)128 << 10)
+
 /// Activations are laid out in scratch on 64-byte boundaries (one cache line each).
 static size_t round_up(size_t n) { return (n + 63) & ~(size_t)63; }
 
@@ -99,9 +102,11 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
             free_scratch += own_scratch(products, p);
         }
     }
-    // Ranges of at least ~16 KB of weights: enough work to amortize taking a range.
-    int grain = (int)(16384 / (smallest_row ? smallest_row : 1));
-    if (grain < 1) grain = 1;
+    // Ranges of at least ~128 KB of weights: each range a thread takes starts a new stream
+    // that the hardware prefetcher must pick up again (with ~16 KB, F16 generation with two
+    // threads measured 5-7% slower; Benchmarks/README.md).
+    size_t index_bytes = smallest_row ? smallest_row : 1;
+    int grain = (int)((MIN_RANGE_BYTES + index_bytes - 1) / index_bytes);
     infer_pool_run(pool, rows_task, &job, job.first_row[count], grain);
 }
 

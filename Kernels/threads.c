@@ -33,8 +33,9 @@ static inline void cpu_relax(void) {}
 
 /// The largest range handed out, in grains: a thread that another process keeps off its
 /// core holds back the end of a job by at most this much work. 32 grains of matrix rows
-/// is ~0.5 MB of weights; ranges a quarter of that measured 5-15% slower in generation
-/// with two threads (each new range is a new stream for the hardware prefetcher).
+/// is up to ~4 MB of weights (grains of ~128 KB, Kernels/matvec.c); smaller ranges measured
+/// slower in generation with two threads (each new range is a new stream for the hardware
+/// prefetcher).
 #define MAX_RANGE_GRAINS 32
 
 struct infer_pool {
