@@ -12,7 +12,7 @@ any that are missing with ../shared/tools/make-bench-gguf.py. For each file and 
 the two engines run back to back, so both see the same machine load; a file infer cannot
 load yet (a type it does not compute) is reported and skipped.
 """
-import argparse, json, os, resource, subprocess, sys
+import argparse, json, os, resource, statistics, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
@@ -48,6 +48,24 @@ def run_json(command):
     return (json.loads(p.stdout), cpu_seconds() - before), None
 
 
+def weights_read_per_token(path):
+    """Bytes of weights a generated token reads: every tensor but the token embedding (one row of it)."""
+    import gguf  # pip install gguf; only for --roofline
+    reader = gguf.GGUFReader(path)
+    return sum(int(t.n_bytes) for t in reader.tensors if t.name != "token_embd.weight")
+
+
+def probe_bandwidth(kernel_bench, path, threads):
+    """GB/s `threads` threads read (kernel-bench --probe-only: a huge-page buffer or the file's mapping)."""
+    p = subprocess.run([kernel_bench, "--probe-only", threads, path], capture_output=True, text=True, check=True)
+    return float(p.stdout.strip())
+
+
+def spread(values):
+    mean = statistics.mean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="*")
@@ -55,36 +73,71 @@ def main():
     ap.add_argument("-n", "--n-gen", default="128")
     ap.add_argument("-t", "--threads", default="1,2")
     ap.add_argument("-r", "--repetitions", default="5")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the two engines in turn this many times per line (each with -r repetitions); "
+                         "t/s is then the mean ± sd of the rounds and the ratio the median of the rounds' ratios")
+    ap.add_argument("--roofline", action="store_true",
+                    help="before each round, measure the read bandwidth with the same threads (kernel-bench "
+                         "--probe-only) and print the share of it each engine's generation streams")
     ap.add_argument("--infer", default=os.path.join(root, ".build/release/infer"))
+    ap.add_argument("--kernel-bench", default=os.path.join(root, ".build/release/kernel-bench"))
     ap.add_argument("--llama-bench", default=os.path.join(here, "llama.cpp/build/bin/llama-bench"))
     ap.add_argument("--files-dir", default="/tmp/infer-bench")
     args = ap.parse_args()
     files = args.files or make_default_files(args.files_dir)
 
-    print("| file | test | threads | llama.cpp t/s | infer t/s | infer / llama.cpp | CPU s llama.cpp / infer |")
-    print("| ---- | ---- | ------: | ------------: | --------: | ----------------: | ----------------------: |")
+    header = "| file | test | threads | llama.cpp t/s | infer t/s | infer / llama.cpp | CPU s llama.cpp / infer |"
+    rule = "| ---- | ---- | ------: | ------------: | --------: | ----------------: | ----------------------: |"
+    if args.roofline:
+        header += " read GB/s | roofline % llama.cpp / infer |"
+        rule += " --------: | ---------------------------: |"
+    print(header)
+    print(rule)
     for path in files:
         name = os.path.basename(path)
+        weights = weights_read_per_token(path) if args.roofline else 0
         for threads in args.threads.split(","):
             common = ["-p", args.n_prompt, "-n", args.n_gen, "-t", threads, "-r", args.repetitions]
-            infer, infer_error = run_json([args.infer, "bench", path, "--json"] + common)
-            if infer_error:
-                print(f"| {name} | | {threads} | | {infer_error} | | |", flush=True)
+            rounds, probes, cpu, error = [], [], [0.0, 0.0], None
+            for _ in range(args.rounds):
+                if args.roofline:
+                    probes.append(probe_bandwidth(args.kernel_bench, path, threads))
+                infer, error = run_json([args.infer, "bench", path, "--json"] + common)
+                if error:
+                    error = f"| {name} | | {threads} | | {error} | | |"
+                    break
+                llama, error = run_json([args.llama_bench, "-m", path, "-o", "json"] + common)
+                if error:
+                    error = f"| {name} | | {threads} | {error} | | | |"
+                    break
+                (llama, llama_cpu), (infer, infer_cpu) = llama, infer
+                cpu[0] += llama_cpu
+                cpu[1] += infer_cpu
+                rounds.append((llama, infer))
+            if error:
+                print(error, flush=True)
                 continue
-            llama, llama_error = run_json([args.llama_bench, "-m", path, "-o", "json"] + common)
-            if llama_error:
-                print(f"| {name} | | {threads} | {llama_error} | | | |", flush=True)
-                continue
-            (llama, llama_cpu), (infer, infer_cpu) = llama, infer
-            cpu = f"{llama_cpu:.1f} / {infer_cpu:.1f}"
-            by_test = {(t["n_prompt"], t["n_gen"]): t for t in infer}
-            for l in llama:
-                i = by_test.get((l["n_prompt"], l["n_gen"]))
-                test = f"pp{l['n_prompt']}" if l["n_gen"] == 0 else f"tg{l['n_gen']}"
-                if i is None:
+            for l in rounds[0][0]:
+                key = (l["n_prompt"], l["n_gen"])
+                pairs = [(next(t for t in ll if (t["n_prompt"], t["n_gen"]) == key),
+                          next((t for t in ii if (t["n_prompt"], t["n_gen"]) == key), None)) for ll, ii in rounds]
+                if any(i is None for _, i in pairs):
                     continue
-                print(f"| {name} | {test} | {threads} | {l['avg_ts']:.2f} ± {l['stddev_ts']:.2f} | "
-                      f"{i['avg_ts']:.2f} ± {i['stddev_ts']:.2f} | {i['avg_ts'] / l['avg_ts']:.2f} | {cpu} |", flush=True)
+                test = f"pp{l['n_prompt']}" if l["n_gen"] == 0 else f"tg{l['n_gen']}"
+                if len(pairs) == 1:
+                    (lm, ls), (im, is_) = (pairs[0][0]["avg_ts"], pairs[0][0]["stddev_ts"]), (pairs[0][1]["avg_ts"], pairs[0][1]["stddev_ts"])
+                else:
+                    (lm, ls), (im, is_) = spread([l["avg_ts"] for l, _ in pairs]), spread([i["avg_ts"] for _, i in pairs])
+                ratio = statistics.median(i["avg_ts"] / l["avg_ts"] for l, i in pairs)
+                line = (f"| {name} | {test} | {threads} | {lm:.2f} ± {ls:.2f} | {im:.2f} ± {is_:.2f} | {ratio:.2f} | "
+                        f"{cpu[0]:.1f} / {cpu[1]:.1f} |")
+                if args.roofline:
+                    share = ""
+                    if l["n_gen"] > 0:  # generation reads every weight once per token
+                        shares = [[weights * t["avg_ts"] / 1e9 / probe for t in pair] for pair, probe in zip(pairs, probes)]
+                        share = " / ".join(f"{100 * statistics.median(s[k] for s in shares):.0f}" for k in (0, 1))
+                    line += f" {statistics.median(probes):.1f} | {share} |"
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

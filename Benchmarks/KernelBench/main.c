@@ -2,13 +2,15 @@
 // machine can read memory at all.
 //
 //   swift run -c release kernel-bench [--quick] [--best] [--cpu-time] [file.gguf ...]
+//   swift run -c release kernel-bench --probe-only THREADS [file.gguf ...]
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
 // larger than the caches, with 1 thread and with every core, and prints GB/s of weights
 // read; "cached" repeats a matrix that fits in L2, which shows the kernel's compute speed.
-// The bandwidth probe reads a buffer of the same size with AVX2 loads into several
-// accumulators (the most a plain reading loop gets); given files are probed the same way
-// through a read-only mapping, as model weights are read.
+// The bandwidth probe reads a buffer of the same size (on huge pages, as infer keeps the
+// weight copies it makes) with AVX2 loads into several accumulators (the most a plain
+// reading loop gets); given files are probed the same way through a read-only mapping, as
+// model weights are read.
 #include "kernels.h"
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,17 +176,48 @@ static double interleaved_gbs(infer_pool *pool, infer_type type, char *x8, int r
     return product_gbs(pool, w, infer_interleaved_bytes(type, rows, cols), repeats);
 }
 
-static void probe_file(const char *path, infer_pool *one, infer_pool *all, int threads) {
+/// A read-only mapping of the file at `path` (its size in *bytes), or NULL.
+static const char *map_file(const char *path, size_t *bytes) {
     int fd = open(path, O_RDONLY);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) { fprintf(stderr, "cannot open %s\n", path); return; }
-    size_t bytes = (size_t)st.st_size & ~(size_t)((1 << 20) - 1);
+    if (fd < 0 || fstat(fd, &st) != 0) { fprintf(stderr, "cannot open %s\n", path); if (fd >= 0) close(fd); return NULL; }
     const char *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED) return;
-    printf("read %-30.30s %8.1f GB/s %8.1f GB/s (%d threads)\n", strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-           read_bandwidth(one, map, bytes, 5), read_bandwidth(all, map, bytes, 5), threads);
-    munmap((void *)map, (size_t)st.st_size);
+    *bytes = (size_t)st.st_size;
+    return map == MAP_FAILED ? NULL : map;
+}
+
+/// GB/s reading a file through a mapping (whole MiB of it), as model weights are read.
+static double file_bandwidth(const char *path, infer_pool *pool, int repeats) {
+    size_t bytes;
+    const char *map = map_file(path, &bytes);
+    if (!map) return 0;
+    double gbs = read_bandwidth(pool, map, bytes & ~(size_t)((1 << 20) - 1), repeats);
+    munmap((void *)map, bytes);
+    return gbs;
+}
+
+/// --probe-only N: prints the most GB/s that N threads read from the probe's buffer or from
+/// the mappings of the given files that are larger than the buffer (a smaller one would be
+/// read from the caches), median of 5 each, and nothing else; side-by-side.py takes it as
+/// the roofline of each line it measures.
+static int probe_only(int threads, size_t big, int argc, char **argv) {
+    infer_pool *pool = infer_pool_create(threads);
+    char *buffer = infer_huge_pages_alloc(big);
+    if (!pool || !buffer) return 1;
+    memset(buffer, 1, big);
+    double best = read_bandwidth(pool, buffer, big, 5);
+    infer_huge_pages_free(buffer, big);
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' || (i > 1 && strcmp(argv[i - 1], "--probe-only") == 0)) continue;
+        struct stat st;
+        if (stat(argv[i], &st) != 0 || (size_t)st.st_size < big) continue;
+        double gbs = file_bandwidth(argv[i], pool, 5);
+        if (gbs > best) best = gbs;
+    }
+    printf("%.2f\n", best);
+    infer_pool_destroy(pool);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -193,13 +226,14 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         if (strcmp(argv[i], "--best") == 0) report_best = 1;
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
+        if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), 512u << 20, argc, argv);
     }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);
     const char *isa = (const char *[]){"scalar", "AVX2", "NEON", "AVX-512"}[infer_isa_active()];
     size_t big = (quick ? 128u : 512u) << 20, cached = 512u << 10;
     int repeats = quick ? 3 : 7;
 
-    char *buffer = aligned_alloc(4096, big);
+    char *buffer = infer_huge_pages_alloc(big);  // as the interleaved weight copies are
     memset(buffer, 1, big);
     printf("kernels: %s; threads: 1 and %d; weights per product: %zu MiB (streamed), %zu KiB (cached)\n\n",
            isa, threads, big >> 20, cached >> 10);
@@ -207,7 +241,12 @@ int main(int argc, char **argv) {
     if (cpu_clock) { infer_pool_destroy(all); all = one; }  // other threads' time is not on this clock
     printf("read %-31s %8.1f GB/s %8.1f GB/s\n", "(memory bandwidth probe)", read_bandwidth(one, buffer, big, repeats),
            read_bandwidth(all, buffer, big, repeats));
-    for (int i = 1; i < argc; i++) if (argv[i][0] != '-') probe_file(argv[i], one, all, threads);
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-') continue;
+        const char *name = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+        printf("read %-30.30s %8.1f GB/s %8.1f GB/s (%d threads)\n", name, file_bandwidth(argv[i], one, 5),
+               file_bandwidth(argv[i], all, 5), threads);
+    }
     printf("\n%-8s %-27s %13s %13s %13s\n", "type", "kernel (2048 columns)", "streamed 1T", "streamed all", "cached 1T");
     for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
         const type_info *t = &types[k];
@@ -222,15 +261,16 @@ int main(int argc, char **argv) {
             size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;
             int rows = (int)(big / row_bytes) / 8 * 8, cached_rows = (int)(cached / row_bytes) / 8 * 8;
             infer_type type = q4K ? INFER_TYPE_Q4_K_X8 : INFER_TYPE_Q4_0_X8;
-            char *x8 = aligned_alloc(64, infer_interleaved_bytes(type, rows, 2048));
+            size_t x8_bytes = infer_interleaved_bytes(type, rows, 2048);
+            char *x8 = infer_huge_pages_alloc(x8_bytes);  // as infer keeps the copies
             infer_interleave(type, buffer, row_bytes, rows, 2048, x8);
             printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, "AVX-512, 8 rows interleaved",
                    interleaved_gbs(one, type, x8, rows, 2048, repeats), interleaved_gbs(all, type, x8, rows, 2048, repeats),
                    interleaved_gbs(one, type, x8, cached_rows, 2048, repeats * 20));
-            free(x8);
+            infer_huge_pages_free(x8, x8_bytes);
         }
     }
-    free(buffer);
+    infer_huge_pages_free(buffer, big);
     if (all != one) infer_pool_destroy(all);
     infer_pool_destroy(one);
     return 0;
