@@ -74,6 +74,12 @@ typedef struct {
 /// The layout of an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8); NULL for others.
 const interleaved_layout *infer_interleaved(infer_type type);
 
+#if defined(__x86_64__)
+/// infer_attention_head with AVX2 (attention_avx2.c), bit for bit; head_dim a multiple of 8.
+void infer_attention_head_avx2(const float *q, const float *k, const float *v, size_t stride,
+                               int n_pos, int head_dim, float scale, float *scores, float *out);
+#endif
+
 // Sub-block scales of the K-quants, unpacked (quants.c).
 void infer_q3_K_scales(const uint8_t packed[12], int8_t scales[16]);
 void infer_k_scale_min(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8]);

@@ -1,6 +1,7 @@
 // The non-matrix pieces of a transformer layer: normalization, activation, rotary
 // embedding and attention (one head, and all heads in parallel).
 #include "kernels.h"
+#include "kernel_table.h"
 #include <math.h>
 
 void infer_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
@@ -46,8 +47,8 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox) {
     }
 }
 
-void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
-                          int n_pos, int head_dim, float scale, float *scores, float *out) {
+static void attention_head_scalar(const float *q, const float *k, const float *v, size_t stride,
+                                  int n_pos, int head_dim, float scale, float *scores, float *out) {
     for (int t = 0; t < n_pos; t++) {
         scores[t] = infer_dot_f32(q, k + (size_t)t * stride, head_dim) * scale;
     }
@@ -58,6 +59,23 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
         float a = scores[t];
         for (int d = 0; d < head_dim; d++) out[d] += a * vt[d];
     }
+}
+
+void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
+                              int n_pos, int head_dim, float scale, float *scores, float *out) {
+#if defined(__x86_64__)
+    if ((isa == INFER_ISA_AVX2 || isa == INFER_ISA_AVX512) && head_dim % 8 == 0) {
+        infer_attention_head_avx2(q, k, v, stride, n_pos, head_dim, scale, scores, out);
+        return;
+    }
+#endif
+    (void)isa;
+    attention_head_scalar(q, k, v, stride, n_pos, head_dim, scale, scores, out);
+}
+
+void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
+                          int n_pos, int head_dim, float scale, float *scores, float *out) {
+    infer_attention_head_isa(infer_isa_active(), q, k, v, stride, n_pos, head_dim, scale, scores, out);
 }
 
 typedef struct {

@@ -181,6 +181,10 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox);
 /// scores: scratch of n_pos floats; out: (head_dim).
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
                           int n_pos, int head_dim, float scale, float *scores, float *out);
+/// The same with the kernels of `isa` (infer_attention_head uses the active ones); every
+/// ISA gives the scalar results bit for bit.
+void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
+                              int n_pos, int head_dim, float scale, float *scores, float *out);
 
 /// Attention of all query heads, in parallel over heads. Query head h reads KV head
 /// h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of one

@@ -74,6 +74,29 @@ struct TransformerPieceTests {
         }
     }
 
+    /// The active ISA's attention (AVX2 on x86-64) gives the scalar path's scores and output bit
+    /// for bit: head sizes that fill one, two and part of a 64-wide chunk, position counts
+    /// with and without a partial group of 8, a stride wider than the head.
+    @Test(arguments: [(64, 13), (64, 128), (128, 40), (40, 7), (8, 1)])
+    func attentionHeadIsTheSameOnEveryISA(headDim: Int, positions: Int) {
+        let stride = headDim + 16
+        let q = Self.randomVector(headDim, seed: 8)
+        let k = Self.randomVector(positions * stride, seed: 9)
+        let v = Self.randomVector(positions * stride, seed: 10)
+        let scale = 1 / Float(headDim).squareRoot()
+        func run(_ isa: infer_isa) -> ([Float], [Float]) {
+            var scores = [Float](repeating: 0, count: positions)
+            var out = [Float](repeating: 0, count: headDim)
+            infer_attention_head_isa(isa, q, k, v, stride, Int32(positions), Int32(headDim), scale, &scores, &out)
+            return (scores, out)
+        }
+        let (scalarScores, scalarOut) = run(INFER_ISA_SCALAR)
+        let (scores, out) = run(infer_isa_active())
+        #expect(scores.map(\.bitPattern) == scalarScores.map(\.bitPattern))
+        #expect(out.map(\.bitPattern) == scalarOut.map(\.bitPattern))
+        #expect(out.contains { $0 != 0 })
+    }
+
     @Test func swigluAndSoftmax() {
         var gate: [Float] = [-2, 0, 1, 3]
         let up: [Float] = [1, 2, 3, 4]

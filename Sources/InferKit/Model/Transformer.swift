@@ -10,6 +10,8 @@ final class ForwardBuffers {
     let gate: UnsafeMutablePointer<Float>       // (hidden_dim)
     let up: UnsafeMutablePointer<Float>         // (hidden_dim)
     let scores: UnsafeMutablePointer<Float>     // (n_heads, context) attention weights
+    let ropeCos: UnsafeMutablePointer<Float>    // (rope_dim / 2) rotation of this position
+    let ropeSin: UnsafeMutablePointer<Float>    // (rope_dim / 2)
     let logits: UnsafeMutablePointer<Float>     // (vocab)
     private let all: [UnsafeMutablePointer<Float>]
 
@@ -23,7 +25,8 @@ final class ForwardBuffers {
         q = make(c.qDim); attention = make(c.qDim)
         gate = make(c.hiddenDim); up = make(c.hiddenDim)
         scores = make(c.headCount * context); logits = make(c.vocabularySize)
-        all = [x, normed, sublayer, q, attention, gate, up, scores, logits]
+        ropeCos = make(c.ropeDim / 2); ropeSin = make(c.ropeDim / 2)
+        all = [x, normed, sublayer, q, attention, gate, up, scores, logits, ropeCos, ropeSin]
     }
 
     deinit { for p in all { p.deallocate() } }
@@ -45,6 +48,8 @@ struct Transformer: Sendable {
         let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
 
         weights.tokenEmbedding.dequantizeRow(token, into: b.x)
+        // The rotation angles of this position, once for every head of every layer.
+        infer_rope_angles(Int32(pos), Int32(c.ropeDim), c.ropeTheta, b.ropeCos, b.ropeSin)
         for (l, layer) in weights.layers.enumerated() {
             // Attention.
             infer_rmsnorm(b.normed, b.x, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
@@ -52,10 +57,10 @@ struct Transformer: Sendable {
             let valueRow = cache.values(layer: l, position: pos) // (n_kv_heads * head_dim)
             pool.multiply(b.normed, by: [layer.wq, layer.wk, layer.wv], into: [b.q, keyRow, valueRow])
             for h in 0..<c.headCount {
-                infer_rope(b.q + h * headDim, Int32(c.ropeDim), Int32(pos), c.ropeTheta, neox)
+                infer_rope_rotate(b.q + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
             for h in 0..<c.kvHeadCount {
-                infer_rope(keyRow + h * headDim, Int32(c.ropeDim), Int32(pos), c.ropeTheta, neox)
+                infer_rope_rotate(keyRow + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
             pool.attention(query: b.q, keys: cache.keys(layer: l), values: cache.values(layer: l), config: c,
                            positionCount: pos + 1, scores: b.scores, scoresStride: cache.capacity, into: b.attention)
