@@ -70,7 +70,7 @@ struct Transformer: Sendable {
             // Feed-forward.
             infer_rmsnorm(b.normed, b.x, layer.ffnNorm, Int32(c.dim), c.rmsEpsilon)
             pool.multiply(b.normed, by: [layer.gate, layer.up], into: [b.gate, b.up])
-            infer_swiglu(b.gate, b.up, Int32(c.hiddenDim))
+            infer_swiglu_batch(b.gate, b.up, c.hiddenDim)
             layer.down.multiply(b.gate, into: b.sublayer, using: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
         }
