@@ -96,8 +96,12 @@ void infer_dequantize_rows(infer_type type, const void *w, size_t row_bytes, int
                            int row_end, int cols, float *out, size_t out_stride) {
     const char *base = (const char *)w;
     const interleaved_layout *interleaved = infer_interleaved(type);
+    if (interleaved && interleaved->widen) {
+        for (int r = row_begin; r < row_end; r++, out += out_stride) interleaved->widen(w, cols, r, out);
+        return;
+    }
     if (interleaved) {  // block by block, rebuilt from the interleaved copy
-        block_q4_K block;  // the largest interleaved block
+        interleaved_file_block block;
         for (int r = row_begin; r < row_end; r++, out += out_stride) {
             for (int i = 0; i < cols / interleaved->block; i++) {
                 interleaved->block_of(w, cols, r, i, &block);

@@ -113,6 +113,31 @@ typedef struct {
 } block_q6_K;                   // x = d * scale * (q - 32)
 _Static_assert(sizeof(block_q6_K) == 210, "block_q6_K is 210 bytes");
 
+/// Block i of 8 consecutive q6_K rows, interleaved for the 8-row kernel (q6_K_x8.c). Element
+/// e's 6-bit value is its low 4 bits and its high 2 bits, stored for 4 elements of a row side
+/// by side with the other 7 rows' same elements, as in block_q4_K_x8; everything in the order
+/// the kernel reads it (a kernel that jumped back within a block streamed at a quarter speed).
+typedef struct {
+    struct {
+        struct {
+            uint8_t ql[2][32];  // [h][4 * row + b]: low 4 bits of element 128p + 64h + 4k + b in
+                                // the low nibble, of that element + 32 in the high one
+            uint8_t qh[32];     // [4 * row + b]: high 2 bits of the four elements
+                                // 128p + 32m + 4k + b, m = 0..3, in bits 2m and 2m + 1
+        } q[8];                 // [k]
+        int8_t scales[8][8];    // [sub-block 8p + s][row]
+    } half[2];                  // [p]: elements 128p to 128p + 127
+    uint16_t d[8];              // row j's d
+} block_q6_K_x8;
+_Static_assert(sizeof(block_q6_K_x8) == 8 * sizeof(block_q6_K), "block_q6_K_x8 is 8 blocks");
+
+/// Room for one block, as in the file, of any type that has an interleaved layout.
+typedef union {
+    block_q4_0 q4_0;
+    block_q4_K q4_K;
+    block_q6_K q6_K;
+} interleaved_file_block;
+
 // ---- activations --------------------------------------------------------------------------
 // Generation multiplies each weight matrix by one activation vector. Quantizing that vector
 // once per product to int8 lets the kernels multiply integers (maddubs / dot-product

@@ -150,7 +150,7 @@ void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_
     int per_block = interleaved ? interleaved->block / BLOCK : 1;  // packed blocks of 32 per file block
     int blocks = k / BLOCK;
     uint8_t *out = (uint8_t *)panel;
-    block_q4_K rebuilt;  // interleaved: the row's current block as in the file (q4_K is the largest)
+    interleaved_file_block rebuilt;  // interleaved: the row's current block as in the file
     for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
         int rows = row_end - r0 < PANEL ? row_end - r0 : PANEL;
         if (rows < PANEL) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);

@@ -255,12 +255,12 @@ int main(int argc, char **argv) {
         double sn = matvec_gbs(all, t, buffer, big, 2048, repeats);
         double c1 = matvec_gbs(one, t, buffer, cached, 2048, repeats * 20);
         printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, isa, s1, sn, c1);
-        int q4K = t->type == INFER_TYPE_Q4_K;
-        if ((q4K || t->type == INFER_TYPE_Q4_0) && infer_isa_active() == INFER_ISA_AVX512) {
-            // The copy interleaved by 8 rows that infer makes of q4_K and q4_0 matrices on this CPU.
+        infer_type type = t->type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8 : t->type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8
+                        : t->type == INFER_TYPE_Q6_K ? INFER_TYPE_Q6_K_X8 : INFER_TYPE_F32;
+        if (type != INFER_TYPE_F32 && infer_isa_active() == INFER_ISA_AVX512) {
+            // The copy interleaved by 8 rows that infer makes of these matrices on this CPU.
             size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;
             int rows = (int)(big / row_bytes) / 8 * 8, cached_rows = (int)(cached / row_bytes) / 8 * 8;
-            infer_type type = q4K ? INFER_TYPE_Q4_K_X8 : INFER_TYPE_Q4_0_X8;
             size_t x8_bytes = infer_interleaved_bytes(type, rows, 2048);
             char *x8 = infer_huge_pages_alloc(x8_bytes);  // as infer keeps the copies
             infer_interleave(type, buffer, row_bytes, rows, 2048, x8);

@@ -13,7 +13,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let storage: Storage
-    /// q4_K or q4_0 rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
+    /// q4_K, q4_0 or q6_K rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
     /// q4_0_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
 
@@ -106,14 +106,14 @@ final class InterleavedMemory: @unchecked Sendable {
 
 /// An interleaved copy of a matrix's weights: where it lies and the memory that holds it.
 struct InterleavedWeights: @unchecked Sendable {
-    /// INFER_TYPE_Q4_K_X8 or INFER_TYPE_Q4_0_X8.
+    /// INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8 or INFER_TYPE_Q6_K_X8.
     let type: infer_type
     let bytes: UnsafeRawPointer
     let memory: InterleavedMemory
 }
 
 extension WeightMatrix {
-    /// The interleaved type generation reads this matrix faster as, if any: q4_K and q4_0 on a
+    /// The interleaved type generation reads this matrix faster as, if any: q4_K, q4_0 and q6_K on a
     /// CPU whose kernels are the AVX-512 (VNNI) ones, rows in whole groups of 8.
     private var interleavedType: infer_type? {
         guard interleaved == nil, rows % 8 == 0, infer_isa_active() == INFER_ISA_AVX512,
@@ -121,6 +121,7 @@ extension WeightMatrix {
         switch type {
         case .q4_K: return INFER_TYPE_Q4_K_X8
         case .q4_0: return INFER_TYPE_Q4_0_X8
+        case .q6_K: return INFER_TYPE_Q6_K_X8
         default: return nil
         }
     }
