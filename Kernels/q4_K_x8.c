@@ -69,6 +69,18 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
     __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();  // lanes: the 8 rows
     for (int i = 0; i < n / QK_K; i++) {
         const int8_t *y = x[i].qs;
+        // The block's head first (d, dmin, mins; the scales share their cache lines), then the
+        // quants: memory read in order, which the hardware prefetcher follows.
+        __m256 dy = _mm256_set1_ps(x[i].d);
+        __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d)), dy);
+        __m256 dmin = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].dmin)), dy);
+        // Σ_s min_s (bsums_2s + bsums_2s+1), per row.
+        __m256i mins = _mm256_setzero_si256();
+        for (int s = 0; s < 8; s++) {
+            __m256i m = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w[i].mins[s]));
+            mins = _mm256_add_epi32(mins, _mm256_mullo_epi32(m, _mm256_set1_epi32(x[i].bsums[2 * s] + x[i].bsums[2 * s + 1])));
+        }
+        acc_min = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(mins), acc_min);
         __m256i sum = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             __m256i lo = _mm256_setzero_si256(), hi = lo;  // sub-blocks 2c and 2c + 1, per row
@@ -84,17 +96,7 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
             __m256i s_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w[i].scales[2 * c + 1]));
             sum = _mm256_add_epi32(sum, _mm256_add_epi32(_mm256_mullo_epi32(lo, s_lo), _mm256_mullo_epi32(hi, s_hi)));
         }
-        // Σ_s min_s (bsums_2s + bsums_2s+1), per row.
-        __m256i mins = _mm256_setzero_si256();
-        for (int s = 0; s < 8; s++) {
-            __m256i m = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w[i].mins[s]));
-            mins = _mm256_add_epi32(mins, _mm256_mullo_epi32(m, _mm256_set1_epi32(x[i].bsums[2 * s] + x[i].bsums[2 * s + 1])));
-        }
-        __m256 dy = _mm256_set1_ps(x[i].d);
-        __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d)), dy);
-        __m256 dmin = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].dmin)), dy);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum), acc);
-        acc_min = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(mins), acc_min);
     }
     _mm256_storeu_ps(out, _mm256_sub_ps(acc, acc_min));
 }
