@@ -1,14 +1,16 @@
 // One head's attention over the KV cache with AVX2 (x86-64), chosen at run time by
-// infer_attention_head. It computes exactly what the scalar infer_attention_head does, bit
-// for bit: each score's eight lanes accumulate the elements i ≡ lane (mod 8) with separate
-// multiplies and adds, as infer_dot_f32's eight accumulators do, and are summed in its
-// order; the weighted sum of values adds positions in order for each element. What is
-// faster is the shape: eight positions at a time, with one transposing reduction for the
-// eight sums instead of a call and a horizontal sum per position (attention was 7% of a
-// TinyLlama Q4_0 token with one thread).
+// infer_attention_head. The raw scores are the scalar path's bit for bit: each score's eight
+// lanes accumulate the elements i ≡ lane (mod 8) with separate multiplies and adds, as
+// infer_dot_f32's eight accumulators do, and are summed in its order. What is faster is the
+// shape: eight positions at a time, with one transposing reduction for the eight sums instead
+// of a call and a horizontal sum per position (attention was 7% of a TinyLlama Q4_0 token with
+// one thread). The softmax takes the batched path's vectorized exp (expf's slow path for
+// underflowing scores alone cost 0.7% of a Q4_K_M token), so the weights and the output agree
+// with the scalar path to within a few f32 ulps, not bit for bit.
 #if defined(__x86_64__)
 #include "kernels.h"
 #include "kernel_table.h"
+#include "batch.h"
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2")))
@@ -38,7 +40,7 @@ AVX2 void infer_attention_head_avx2(const float *q, const float *k, const float 
         _mm256_storeu_ps(scores + t, _mm256_mul_ps(sums_of_8(acc), _mm256_set1_ps(scale)));
     }
     for (; t < n_pos; t++) scores[t] = infer_dot_f32(q, k + (size_t)t * stride, head_dim) * scale;
-    infer_softmax(scores, n_pos);
+    infer_softmax_prefix(scores, n_pos, n_pos);
     // out = Σ_t scores[t] v_t, 64 elements at a time over all positions.
     for (int d = 0; d < head_dim; d += 64) {
         int lanes = head_dim - d < 64 ? (head_dim - d) / 8 : 8;

@@ -184,8 +184,8 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox);
 /// scores: scratch of n_pos floats; out: (head_dim).
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
                           int n_pos, int head_dim, float scale, float *scores, float *out);
-/// The same with the kernels of `isa` (infer_attention_head uses the active ones); every
-/// ISA gives the scalar results bit for bit.
+/// The same with the kernels of `isa` (infer_attention_head uses the active ones); every ISA
+/// agrees with the scalar path to within a few f32 ulps (its own exp in the softmax).
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out);
 
