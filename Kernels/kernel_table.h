@@ -84,7 +84,7 @@ typedef struct {
 const interleaved_layout *infer_interleaved(infer_type type);
 
 #if defined(__x86_64__)
-/// infer_attention_head with AVX2 (attention_avx2.c), bit for bit; head_dim a multiple of 8.
+/// infer_attention_head with AVX2 and FMA (attention_avx2.c); head_dim a multiple of 8.
 void infer_attention_head_avx2(const float *q, const float *k, const float *v, size_t stride,
                                int n_pos, int head_dim, float scale, float *scores, float *out);
 #endif

@@ -75,8 +75,8 @@ struct TransformerPieceTests {
     }
 
     /// The active ISA's attention (AVX2 on x86-64) agrees with the scalar path: the same
-    /// attention weights and output within 1e-6 of the largest (its softmax has its own exp;
-    /// the raw scores are the same bit for bit): head sizes that fill one, two and part of a
+    /// attention weights and output within 1e-6 of the largest (it fuses multiply-adds and
+    /// has its own exp): head sizes that fill one, two and part of a
     /// 64-wide chunk, position counts with and without a partial group of 8, a stride wider
     /// than the head.
     @Test(arguments: [(64, 13), (64, 128), (128, 40), (40, 7), (8, 1)])
