@@ -127,8 +127,9 @@ struct InterleavedWeightsTests {
         #expect(copied.transformer.weights.tokenEmbedding.interleaved == nil)
         if interleaves { try Self.expectOneBlockWithoutOverlaps(copied.transformer.weights) }
         #expect(copied.weightBytesByType.map(\.type) == [type.name])
-        // Short appends skip the batched pass, whose packing of rebuilt blocks costs most here.
-        #expect(try Session(model: copied).smallestBatch == (interleaves ? 32 : 4))
+        // Short appends skip the batched pass, whose packing of rebuilt q4 blocks costs most
+        // here (q6_K rows are widened straight from the copy).
+        #expect(try Session(model: copied).smallestBatch == (interleaves && type != .q6_K ? 32 : 4))
         #expect(try Session(model: inPlace).smallestBatch == 4)
         let tokens = BatchedPrefillTests.randomTokens(24, vocabulary: copied.config.vocabularySize, seed: 7)
         for batchSize in [1, 12] {  // token by token (8-row kernel), and batched (packing)

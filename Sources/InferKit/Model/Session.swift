@@ -1,3 +1,5 @@
+import CKernels
+
 /// The mutable state of one sequence over a shared `Model`: its KV cache and the tokens
 /// it holds. Appending tokens only computes the new ones, so a conversation never
 /// reprocesses its history. Use a session from one task at a time (it is Sendable so that
@@ -17,8 +19,9 @@ public final class Session: @unchecked Sendable {
     /// Fewer tokens than this go through the one-token path, one at a time. A batched pass
     /// first packs or widens every weight tile, which pays off only from some number of
     /// tokens on: measured on TinyLlama shapes with two threads, about 30 where the model's
-    /// matrices are interleaved copies (Q4_0, Q4_K on AVX-512: rebuilt, then packed), under 8
-    /// for the others (F16 about 4). See Benchmarks/README.md.
+    /// matrices are interleaved Q4_0 or Q4_K copies (on AVX-512: blocks rebuilt, then packed),
+    /// under 8 for the others (F16 about 4; interleaved Q6_K rows are widened straight from
+    /// the copy, faster than from the file). See Benchmarks/README.md.
     public var smallestBatch: Int
     private let cache: KVCache
     private let buffers: ForwardBuffers
@@ -44,8 +47,12 @@ public final class Session: @unchecked Sendable {
         cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
         buffers = ForwardBuffers(config: model.config, context: length)
         pool = ThreadPool(threads: threadCount)
-        let interleaved = model.transformer.weights.layers.first.map { [$0.wq, $0.gate, $0.up, $0.down].contains { $0.interleaved != nil } }
-        smallestBatch = interleaved == true ? 32 : 4
+        let packsRebuiltBlocks = model.transformer.weights.layers.first.map {
+            [$0.wq, $0.gate, $0.up, $0.down].contains { m in
+                m.interleaved.map { [INFER_TYPE_Q4_0_X8, INFER_TYPE_Q4_K_X8].contains($0.type) } ?? false
+            }
+        }
+        smallestBatch = packsRebuiltBlocks == true ? 32 : 4
     }
 
     /// Positions still free.

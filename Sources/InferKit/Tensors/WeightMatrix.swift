@@ -14,7 +14,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public let cols: Int
     let storage: Storage
     /// q4_K, q4_0 or q6_K rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
-    /// q4_0_x8.c), which every product reads instead of `storage`; nil for the others.
+    /// q4_0_x8.c, q6_K_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
 
     init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil) {
