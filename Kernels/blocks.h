@@ -113,6 +113,14 @@ typedef struct {
 } block_q6_K;                   // x = d * scale * (q - 32)
 _Static_assert(sizeof(block_q6_K) == 210, "block_q6_K is 210 bytes");
 
+/// The 6-bit value (0..63) of element e of a q6_K block.
+static inline int q6_K_value(const block_q6_K *b, int e) {
+    int half = e / 128, within = e % 128;
+    int low = (b->ql[64 * half + within % 64] >> (4 * (within / 64))) & 0x0F;
+    int high = (b->qh[32 * half + within % 32] >> (2 * (within / 32))) & 3;
+    return low | high << 4;
+}
+
 /// Block i of 8 consecutive q6_K rows, interleaved for the 8-row kernel (q6_K_x8.c). Element
 /// e's 6-bit value is its low 4 bits and its high 2 bits, stored for 4 elements of a row side
 /// by side with the other 7 rows' same elements, as in block_q4_K_x8; everything in the order

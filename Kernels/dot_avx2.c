@@ -31,17 +31,18 @@ AVX2 static inline __m128i load128(const void *p) { return _mm_loadu_si128((cons
 
 // ---- float weights ---------------------------------------------------------------------------
 
-// Four accumulators hide the FMA latency; the row streams from memory either way.
-#define FLOAT_DOT(load8)                                                          \
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                  \
-    int i = 0;                                                                    \
-    for (; i + 32 <= n; i += 32) {                                                \
-        a0 = _mm256_fmadd_ps(load8(w + i), _mm256_loadu_ps(x + i), a0);           \
-        a1 = _mm256_fmadd_ps(load8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);   \
-        a2 = _mm256_fmadd_ps(load8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2); \
-        a3 = _mm256_fmadd_ps(load8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3); \
-    }                                                                             \
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load8(w + i), _mm256_loadu_ps(x + i), a0); \
+// Four accumulators hide the FMA latency; the row streams from memory either way. load_w reads
+// 8 weights as f32, load_x 8 activation values.
+#define FLOAT_DOT(load_w, load_x)                                                   \
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                    \
+    int i = 0;                                                                      \
+    for (; i + 32 <= n; i += 32) {                                                  \
+        a0 = _mm256_fmadd_ps(load_w(w + i), load_x(x + i), a0);                     \
+        a1 = _mm256_fmadd_ps(load_w(w + i + 8), load_x(x + i + 8), a1);             \
+        a2 = _mm256_fmadd_ps(load_w(w + i + 16), load_x(x + i + 16), a2);           \
+        a3 = _mm256_fmadd_ps(load_w(w + i + 24), load_x(x + i + 24), a3);           \
+    }                                                                               \
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_w(w + i), load_x(x + i), a0); \
     float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 
 AVX2 static inline __m256 load_f32(const float *p) { return _mm256_loadu_ps(p); }
@@ -52,23 +53,14 @@ AVX2 static inline __m256 load_bf16(const uint16_t *p) {
 
 AVX2 static float dot_f32(const void *row, const void *act, int n) {
     const float *w = row, *x = act;
-    FLOAT_DOT(load_f32)
+    FLOAT_DOT(load_f32, load_f32)
     for (; i < n; i++) s += w[i] * x[i];
     return s;
 }
 
 AVX2 static float dot_f16(const void *row, const void *act, int n) {
     const uint16_t *w = row, *x = act;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(load_f16(w + i), load_f16(x + i), a0);
-        a1 = _mm256_fmadd_ps(load_f16(w + i + 8), load_f16(x + i + 8), a1);
-        a2 = _mm256_fmadd_ps(load_f16(w + i + 16), load_f16(x + i + 16), a2);
-        a3 = _mm256_fmadd_ps(load_f16(w + i + 24), load_f16(x + i + 24), a3);
-    }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_f16(w + i), load_f16(x + i), a0);
-    float s = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    FLOAT_DOT(load_f16, load_f16)
     for (; i < n; i++) s += half(w[i]) * half(x[i]);
     return s;
 }
@@ -83,7 +75,7 @@ AVX2 static void round_to_f16(const float *x, void *act, int n) {
 AVX2 static float dot_bf16(const void *row, const void *act, int n) {
     const uint16_t *w = row;
     const float *x = act;
-    FLOAT_DOT(load_bf16)
+    FLOAT_DOT(load_bf16, load_f32)
     for (; i < n; i++) {
         uint32_t bits = (uint32_t)w[i] << 16;
         float f;

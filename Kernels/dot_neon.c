@@ -33,37 +33,29 @@ static inline int32x4_t dot16(int32x4_t acc, int8x16_t a, int8x16_t b) {
 static inline float32x4_t load_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 static inline float32x4_t load_bf16(const uint16_t *p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
 
-#define FLOAT_DOT(load4)                                                          \
+// load_w reads 4 weights as f32, load_x 4 activation values.
+#define FLOAT_DOT(load_w, load_x)                                                 \
     float32x4_t a0 = vdupq_n_f32(0), a1 = a0, a2 = a0, a3 = a0;                  \
     int i = 0;                                                                    \
     for (; i + 16 <= n; i += 16) {                                                \
-        a0 = vfmaq_f32(a0, load4(w + i), vld1q_f32(x + i));                       \
-        a1 = vfmaq_f32(a1, load4(w + i + 4), vld1q_f32(x + i + 4));               \
-        a2 = vfmaq_f32(a2, load4(w + i + 8), vld1q_f32(x + i + 8));               \
-        a3 = vfmaq_f32(a3, load4(w + i + 12), vld1q_f32(x + i + 12));             \
+        a0 = vfmaq_f32(a0, load_w(w + i), load_x(x + i));                         \
+        a1 = vfmaq_f32(a1, load_w(w + i + 4), load_x(x + i + 4));                 \
+        a2 = vfmaq_f32(a2, load_w(w + i + 8), load_x(x + i + 8));                 \
+        a3 = vfmaq_f32(a3, load_w(w + i + 12), load_x(x + i + 12));               \
     }                                                                             \
-    for (; i + 4 <= n; i += 4) a0 = vfmaq_f32(a0, load4(w + i), vld1q_f32(x + i)); \
+    for (; i + 4 <= n; i += 4) a0 = vfmaq_f32(a0, load_w(w + i), load_x(x + i)); \
     float s = vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
 
 static float dot_f32(const void *row, const void *act, int n) {
     const float *w = row, *x = act;
-    FLOAT_DOT(vld1q_f32)
+    FLOAT_DOT(vld1q_f32, vld1q_f32)
     for (; i < n; i++) s += w[i] * x[i];
     return s;
 }
 
 static float dot_f16(const void *row, const void *act, int n) {
     const uint16_t *w = row, *x = act;
-    float32x4_t a0 = vdupq_n_f32(0), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = vfmaq_f32(a0, load_f16(w + i), load_f16(x + i));
-        a1 = vfmaq_f32(a1, load_f16(w + i + 4), load_f16(x + i + 4));
-        a2 = vfmaq_f32(a2, load_f16(w + i + 8), load_f16(x + i + 8));
-        a3 = vfmaq_f32(a3, load_f16(w + i + 12), load_f16(x + i + 12));
-    }
-    for (; i + 4 <= n; i += 4) a0 = vfmaq_f32(a0, load_f16(w + i), load_f16(x + i));
-    float s = vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
+    FLOAT_DOT(load_f16, load_f16)
     for (; i < n; i++) s += half(w[i]) * half(x[i]);
     return s;
 }
@@ -71,7 +63,7 @@ static float dot_f16(const void *row, const void *act, int n) {
 static float dot_bf16(const void *row, const void *act, int n) {
     const uint16_t *w = row;
     const float *x = act;
-    FLOAT_DOT(load_bf16)
+    FLOAT_DOT(load_bf16, vld1q_f32)
     for (; i < n; i++) {
         uint32_t bits = (uint32_t)w[i] << 16;
         float f;

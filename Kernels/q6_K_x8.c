@@ -13,14 +13,6 @@ size_t infer_q6_K_x8_bytes(int rows, int cols) {
     return (size_t)(rows / 8) * (size_t)(cols / QK_K) * sizeof(block_q6_K_x8);
 }
 
-/// The 6-bit value (0..63) of element e of a file block.
-static int q6_of(const block_q6_K *b, int e) {
-    int half = e / 128, within = e % 128;
-    int low = (b->ql[64 * half + within % 64] >> (4 * (within / 64))) & 0x0F;
-    int high = (b->qh[32 * half + within % 32] >> (2 * (within / 32))) & 3;
-    return low | high << 4;
-}
-
 void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst) {
     int nb = cols / QK_K;
     block_q6_K_x8 *out = dst;
@@ -35,7 +27,7 @@ void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols,
                     for (int k = 0; k < 8; k++) {
                         for (int h = 0; h < 2; h++) {
                             for (int m = 0; m < 4; m++) {
-                                int e = 128 * p + 64 * h + 4 * k + m, lo = q6_of(b, e), hi = q6_of(b, e + 32);
+                                int e = 128 * p + 64 * h + 4 * k + m, lo = q6_K_value(b, e), hi = q6_K_value(b, e + 32);
                                 out->half[p].q[k].ql[h][4 * j + m] = (uint8_t)((lo & 0x0F) | (hi & 0x0F) << 4);
                                 // e is 128p + 32(2h) + 4k + m, e + 32 is 128p + 32(2h + 1) + 4k + m.
                                 out->half[p].q[k].qh[4 * j + m] |= (uint8_t)((lo >> 4) << (4 * h) | (hi >> 4) << (4 * h + 2));

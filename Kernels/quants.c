@@ -198,11 +198,8 @@ static void dequantize_q6_K(const block_q6_K *b, float *y, int nb) {
     for (int i = 0; i < nb; i++, y += QK_K) {
         float d = infer_fp16_to_fp32(b[i].d);
         for (int e = 0; e < QK_K; e++) {
-            int h = e / 128, r = e % 128;
-            int low = (b[i].ql[64 * h + r % 64] >> (4 * (r / 64))) & 0x0F;
-            int high = (b[i].qh[32 * h + r % 32] >> (2 * (r / 32))) & 3;
             float ds = d * (float)b[i].scales[e / 16];
-            y[e] = ds * (float)((low | (high << 4)) - 32);
+            y[e] = ds * (float)(q6_K_value(&b[i], e) - 32);
         }
     }
 }
