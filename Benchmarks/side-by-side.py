@@ -82,6 +82,8 @@ def main():
     ap.add_argument("files", nargs="*")
     ap.add_argument("-p", "--n-prompt", default="512")
     ap.add_argument("-n", "--n-gen", default="128")
+    ap.add_argument("-d", "--n-depth", default="0",
+                    help="context depths, comma-separated: tokens already in the context when a test starts")
     ap.add_argument("-t", "--threads", default="1,2")
     ap.add_argument("-r", "--repetitions", default="5")
     ap.add_argument("--rounds", type=int, default=1,
@@ -113,7 +115,7 @@ def main():
         if args.fresh_page_cache:
             read_into_page_cache_afresh(path)
         for threads in args.threads.split(","):
-            common = ["-p", args.n_prompt, "-n", args.n_gen, "-t", threads, "-r", args.repetitions]
+            common = ["-p", args.n_prompt, "-n", args.n_gen, "-d", args.n_depth, "-t", threads, "-r", args.repetitions]
             rounds, probes, cpu, error = [], [], [0.0, 0.0], None
             for _ in range(args.rounds):
                 if args.roofline:
@@ -134,12 +136,15 @@ def main():
                 print(error, flush=True)
                 continue
             for l in rounds[0][0]:
-                key = (l["n_prompt"], l["n_gen"])
-                pairs = [(next(t for t in ll if (t["n_prompt"], t["n_gen"]) == key),
-                          next((t for t in ii if (t["n_prompt"], t["n_gen"]) == key), None)) for ll, ii in rounds]
+                def key(t):
+                    return t["n_prompt"], t["n_gen"], t.get("n_depth", 0)
+                pairs = [(next(t for t in ll if key(t) == key(l)),
+                          next((t for t in ii if key(t) == key(l)), None)) for ll, ii in rounds]
                 if any(i is None for _, i in pairs):
                     continue
                 test = f"pp{l['n_prompt']}" if l["n_gen"] == 0 else f"tg{l['n_gen']}"
+                if l.get("n_depth", 0):
+                    test += f" @ d{l['n_depth']}"
                 if len(pairs) == 1:
                     (lm, ls), (im, is_) = (pairs[0][0]["avg_ts"], pairs[0][0]["stddev_ts"]), (pairs[0][1]["avg_ts"], pairs[0][1]["stddev_ts"])
                 else:
@@ -149,7 +154,7 @@ def main():
                         f"{cpu[0]:.1f} / {cpu[1]:.1f} |")
                 if args.roofline:
                     share = ""
-                    if l["n_gen"] > 0:  # generation reads every weight once per token
+                    if l["n_gen"] > 0 and not l.get("n_depth", 0):  # generation reads every weight once per token
                         shares = [[weights * t["avg_ts"] / 1e9 / probe for t in pair] for pair, probe in zip(pairs, probes)]
                         share = " / ".join(f"{100 * statistics.median(s[k] for s in shares):.0f}" for k in (0, 1))
                     line += f" {statistics.median(probes):.1f} | {share} |"

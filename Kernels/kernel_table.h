@@ -84,9 +84,10 @@ typedef struct {
 const interleaved_layout *infer_interleaved(infer_type type);
 
 #if defined(__x86_64__)
-/// infer_attention_head with AVX2 and FMA (attention_avx2.c); head_dim a multiple of 8.
-void infer_attention_head_avx2(const float *q, const float *k, const float *v, size_t stride,
-                               int n_pos, int head_dim, float scale, float *scores, float *out);
+/// infer_attention_heads_isa with AVX2 and FMA (attention_avx2.c); head_dim a multiple of 8.
+void infer_attention_heads_avx2(const float *q, int heads, const float *k, const float *v, size_t stride,
+                                int n_pos, int head_dim, float scale, float *scores, size_t scores_stride,
+                                float *out);
 #endif
 
 // Sub-block scales of the K-quants, unpacked (quants.c).

@@ -3,6 +3,7 @@
 #include "kernels.h"
 #include "kernel_table.h"
 #include <math.h>
+#include <stdlib.h>
 
 void infer_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     double ss = 0;
@@ -61,16 +62,25 @@ static void attention_head_scalar(const float *q, const float *k, const float *v
     }
 }
 
-void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
-                              int n_pos, int head_dim, float scale, float *scores, float *out) {
+void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
+                               size_t stride, int n_pos, int head_dim, float scale, float *scores,
+                               size_t scores_stride, float *out) {
 #if defined(__x86_64__)
     if ((isa == INFER_ISA_AVX2 || isa == INFER_ISA_AVX512) && head_dim % 8 == 0) {
-        infer_attention_head_avx2(q, k, v, stride, n_pos, head_dim, scale, scores, out);
+        infer_attention_heads_avx2(q, heads, k, v, stride, n_pos, head_dim, scale, scores, scores_stride, out);
         return;
     }
 #endif
     (void)isa;
-    attention_head_scalar(q, k, v, stride, n_pos, head_dim, scale, scores, out);
+    for (int h = 0; h < heads; h++) {
+        attention_head_scalar(q + (size_t)h * head_dim, k, v, stride, n_pos, head_dim, scale,
+                              scores + (size_t)h * scores_stride, out + (size_t)h * head_dim);
+    }
+}
+
+void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
+                              int n_pos, int head_dim, float scale, float *scores, float *out) {
+    infer_attention_heads_isa(isa, q, 1, k, v, stride, n_pos, head_dim, scale, scores, 0, out);
 }
 
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
@@ -86,14 +96,21 @@ typedef struct {
     float *scores, *out;
 } attention_job;
 
+/// Query heads [begin, end), in runs that share a KV head.
 static void attention_task(void *context, int begin, int end, int thread) {
     (void)thread;
     const attention_job *a = context;
-    for (int h = begin; h < end; h++) {
-        size_t kv_offset = (size_t)(h / a->group) * (size_t)a->head_dim;
-        infer_attention_head(a->q + (size_t)h * a->head_dim, a->keys + kv_offset, a->values + kv_offset,
-                             a->kv_stride, a->n_pos, a->head_dim, a->scale,
-                             a->scores + (size_t)h * a->scores_stride, a->out + (size_t)h * a->head_dim);
+    infer_isa isa = infer_isa_active();
+    for (int h = begin; h < end;) {
+        int kv_head = h / a->group;
+        int stop = (kv_head + 1) * a->group < end ? (kv_head + 1) * a->group : end;
+        if (getenv("ATT1")) stop = h + 1;
+        size_t kv_offset = (size_t)kv_head * (size_t)a->head_dim;
+        infer_attention_heads_isa(isa, a->q + (size_t)h * a->head_dim, stop - h, a->keys + kv_offset,
+                                  a->values + kv_offset, a->kv_stride, a->n_pos, a->head_dim, a->scale,
+                                  a->scores + (size_t)h * a->scores_stride, a->scores_stride,
+                                  a->out + (size_t)h * a->head_dim);
+        h = stop;
     }
 }
 
@@ -102,5 +119,9 @@ void infer_attention(infer_pool *pool, const float *q, const float *keys, const 
                      float scale, float *scores, size_t scores_stride, float *out) {
     attention_job job = {q, keys, values, kv_stride, scores_stride, n_heads / n_kv_heads, head_dim, n_pos,
                          scale, scores, out};
-    infer_pool_run(pool, attention_task, &job, n_heads, 1);
+    // Ranges of whole groups while there are enough for every thread (each group's cache is
+    // then read once), else as many heads of a group as keep every thread busy.
+    int per_thread = n_heads / infer_pool_threads(pool);
+    int grain = job.group < per_thread ? job.group : per_thread > 1 ? per_thread : 1;
+    infer_pool_run(pool, attention_task, &job, n_heads, grain);
 }

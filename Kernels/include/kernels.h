@@ -188,6 +188,12 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
 /// agrees with the scalar path to within a few f32 ulps (its own exp in the softmax).
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out);
+/// Attention of `heads` query heads that read the same KV head: q, out: (heads, head_dim);
+/// scores: (heads, scores_stride) scratch. Each head's result is the same, bit for bit, as
+/// infer_attention_head_isa gives it alone; together, the cache is read once for all of them.
+void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
+                               size_t stride, int n_pos, int head_dim, float scale, float *scores,
+                               size_t scores_stride, float *out);
 
 /// Attention of all query heads, in parallel over heads. Query head h reads KV head
 /// h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of one

@@ -7,6 +7,8 @@ import InferKit
 ///   tokens/s = n / time.
 /// - tg<n>: from an empty context, BOS and then n - 1 random tokens, each decoded alone as
 ///   in generation (no prompt); tokens/s = n / time.
+/// - with --n-depth d (`tg128 @ d1024`): each repetition first fills the context with a prompt
+///   of d random tokens, unmeasured, so the test shows the speed deep into a conversation.
 /// Each test runs once unmeasured (warm-up), then --repetitions times from an empty context;
 /// the table shows the mean ± sample standard deviation of the repetitions' tokens/s.
 struct Bench: ParsableCommand {
@@ -24,6 +26,10 @@ struct Bench: ParsableCommand {
 
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generation lengths to test, comma-separated; 0 skips.")
     var gen = IntList([128])
+
+    @Option(name: [.customShort("d"), .customLong("n-depth")],
+            help: "Context depths to test at, comma-separated: tokens already in the context when a test starts.")
+    var depth = IntList([0])
 
     @Option(name: [.customShort("t"), .long], help: "Thread counts to test, comma-separated. (default: the cores this process may use)")
     var threads: IntList?
@@ -44,8 +50,8 @@ struct Bench: ParsableCommand {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("thread counts must be at least 1") }
-        guard (prompt.values + gen.values).allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("prompt and generation lengths cannot be negative")
+        guard (prompt.values + gen.values + depth.values).allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("prompt, generation and depth lengths cannot be negative")
         }
     }
 
@@ -53,14 +59,17 @@ struct Bench: ParsableCommand {
         try Terminal.reportingErrors {
             let model = try Model(path: model, tokenizerPath: tokenizer)
             let tests = threadCounts.flatMap { t in
-                prompt.values.filter { $0 > 0 }.map { (t, $0, 0) } + gen.values.filter { $0 > 0 }.map { (t, 0, $0) }
+                depth.values.flatMap { d in
+                    prompt.values.filter { $0 > 0 }.map { (t, $0, 0, d) } + gen.values.filter { $0 > 0 }.map { (t, 0, $0, d) }
+                }
             }
             if !json { print(BenchResult.tableHeader) }
             var results: [BenchResult] = []
-            for (threadCount, promptLength, genLength) in tests {
-                let samples = try measure(model, threads: threadCount, prompt: promptLength, gen: genLength)
+            for (threadCount, promptLength, genLength, depthLength) in tests {
+                let samples = try measure(model, threads: threadCount, prompt: promptLength, gen: genLength,
+                                          depth: depthLength)
                 let result = BenchResult(model: model, batchSize: batchSize, threads: threadCount,
-                                         prompt: promptLength, gen: genLength, samples: samples)
+                                         prompt: promptLength, gen: genLength, depth: depthLength, samples: samples)
                 if !json { print(result.tableRow) }
                 results.append(result)
             }
@@ -71,29 +80,35 @@ struct Bench: ParsableCommand {
     private var threadCounts: [Int] { threads?.values ?? [ProcessInfo.processInfo.activeProcessorCount] }
 
     /// Nanoseconds of each repetition of one test.
-    private func measure(_ model: Model, threads: Int, prompt: Int, gen: Int) throws -> [UInt64] {
-        let session = try Session(model: model, contextLength: prompt + gen, threads: threads)
+    private func measure(_ model: Model, threads: Int, prompt: Int, gen: Int, depth: Int) throws -> [UInt64] {
+        let session = try Session(model: model, contextLength: depth + prompt + gen, threads: threads)
         session.batchSize = batchSize
         let vocabulary = model.config.vocabularySize
         let bos = model.tokenizer.special.bos
         func randomToken() -> Int { Int.random(in: 0..<vocabulary) }
+        /// The context a repetition starts from: empty, or `depth` random tokens (BOS first).
+        func fill() throws {
+            session.reset()
+            if depth > 0 { try session.append([bos ?? randomToken()] + (1..<depth).map { _ in randomToken() }) }
+        }
         func run(prompt: Int, gen: Int) throws {
+            let first = depth == 0 ? bos ?? randomToken() : randomToken()
             if prompt > 0 {
-                try session.append([bos ?? randomToken()] + (1..<prompt).map { _ in randomToken() })
+                try session.append([first] + (1..<prompt).map { _ in randomToken() })
             }
-            var token = bos ?? randomToken()
+            var token = first
             for _ in 0..<gen {
                 try session.append([token])
                 token = randomToken()
             }
         }
-        session.reset()
         if !noWarmup {
+            try fill()
             if prompt > 0 { try run(prompt: prompt, gen: 0) }
             if gen > 0 { try run(prompt: 0, gen: 1) }
         }
         return try (0..<repetitions).map { _ in
-            session.reset()
+            try fill()
             let start = DispatchTime.now().uptimeNanoseconds
             try run(prompt: prompt, gen: gen)
             return DispatchTime.now().uptimeNanoseconds - start
@@ -124,6 +139,7 @@ struct BenchResult: Encodable {
     let n_threads: Int
     let n_prompt: Int
     let n_gen: Int
+    let n_depth: Int
     let test_time: String
     let avg_ns: UInt64
     let stddev_ns: UInt64
@@ -132,7 +148,7 @@ struct BenchResult: Encodable {
     let samples_ns: [UInt64]
     let samples_ts: [Double]
 
-    init(model: Model, batchSize: Int, threads: Int, prompt: Int, gen: Int, samples: [UInt64]) {
+    init(model: Model, batchSize: Int, threads: Int, prompt: Int, gen: Int, depth: Int, samples: [UInt64]) {
         model_filename = model.path
         model_type = model.typeDescription
         model_size = model.weightByteCount
@@ -141,6 +157,7 @@ struct BenchResult: Encodable {
         n_threads = threads
         n_prompt = prompt
         n_gen = gen
+        n_depth = depth
         let formatter = ISO8601DateFormatter()
         test_time = formatter.string(from: Date())
         samples_ns = samples
@@ -161,7 +178,8 @@ struct BenchResult: Encodable {
     }
 
     var testName: String {
-        n_gen == 0 ? "pp\(n_prompt)" : n_prompt == 0 ? "tg\(n_gen)" : "pp\(n_prompt)+tg\(n_gen)"
+        let test = n_gen == 0 ? "pp\(n_prompt)" : n_prompt == 0 ? "tg\(n_gen)" : "pp\(n_prompt)+tg\(n_gen)"
+        return n_depth == 0 ? test : "\(test) @ d\(n_depth)"
     }
 
     /// llama-bench's markdown columns and widths (negative: left-aligned).

@@ -43,6 +43,23 @@ struct BenchPerplexityCommandTests {
         let result = try InferBinary.run(["bench", Self.model, "-r", "0"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--repetitions must be at least 1"))
+        let depth = try InferBinary.run(["bench", Self.model, "-d", "2,-1"])
+        #expect(depth.status != 0)
+        #expect(depth.stderr.contains("cannot be negative"))
+    }
+
+    /// -d as llama-bench's: every test again with that many tokens already in the context.
+    @Test func benchRunsTestsAtADepth() throws {
+        let table = try InferBinary.run(["bench", Self.model, "-p", "4", "-n", "3", "-d", "0,100", "-t", "1", "-r", "1"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let names = table.stdout.split(separator: "\n").dropFirst(2).map { $0.split(separator: "|")[5].trimmingCharacters(in: .whitespaces) }
+        #expect(names == ["pp4", "tg3", "pp4 @ d100", "tg3 @ d100"])
+        let json = try InferBinary.run(["bench", Self.model, "-p", "0", "-n", "3", "-d", "100", "-t", "1", "-r", "2", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let tests = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(tests.map { $0["n_depth"] as? Int } == [100])
+        #expect(tests.map { $0["n_gen"] as? Int } == [3])
+        #expect((tests.first?["samples_ns"] as? [Int])?.count == 2)
     }
 
     @Test func perplexityPrintsRunningValuesAndFinalEstimate() throws {

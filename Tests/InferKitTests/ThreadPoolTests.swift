@@ -86,10 +86,13 @@ struct ThreadPoolTests {
                             Int32(positions), 0.25, &scores, positions, &out)
             return out
         }
-        let pool = infer_pool_create(2)
-        defer { infer_pool_destroy(pool) }
         let serial = run(nil)
-        #expect(run(pool) == serial)
+        // Two threads take whole groups of 4 heads; three, pieces of groups.
+        for threads in [2, 3] {
+            let pool = infer_pool_create(Int32(threads))
+            defer { infer_pool_destroy(pool) }
+            #expect(run(pool) == serial, "\(threads) threads")
+        }
         // Head 5 reads KV head 5 / 4 = 1.
         var scores = [Float](repeating: 0, count: positions)
         var head5 = [Float](repeating: 0, count: headDim)

@@ -102,6 +102,33 @@ struct TransformerPieceTests {
         #expect(abs(weights.reduce(0, +) - 1) < 1e-5 && out.contains { $0 != 0 })
     }
 
+    /// The heads of a group computed together (the cache read once for all) give each head's
+    /// result bit for bit as it is alone, on every ISA: group sizes 1-8, positions below one
+    /// block of 8, across several blocks of values (16) and with partial blocks.
+    @Test(arguments: [(64, 8, 37), (64, 4, 16), (128, 3, 5), (40, 8, 70), (64, 1, 9)])
+    func attentionHeadsOfAGroupMatchEachHeadAlone(headDim: Int, heads: Int, positions: Int) {
+        let stride = headDim * 2 + 8
+        let q = Self.randomVector(heads * headDim, seed: 11)
+        let k = Self.randomVector(positions * stride, seed: 12)
+        let v = Self.randomVector(positions * stride, seed: 13)
+        let scale = 1 / Float(headDim).squareRoot()
+        for isa in [INFER_ISA_SCALAR, infer_isa_active()] {
+            let scoresStride = positions + 3
+            var scores = [Float](repeating: 0, count: heads * scoresStride)
+            var out = [Float](repeating: .nan, count: heads * headDim)
+            infer_attention_heads_isa(isa, q, Int32(heads), k, v, stride, Int32(positions), Int32(headDim), scale,
+                                      &scores, scoresStride, &out)
+            for h in 0..<heads {
+                var alone = [Float](repeating: 0, count: headDim)
+                var aloneScores = [Float](repeating: 0, count: positions)
+                infer_attention_head_isa(isa, Array(q[h * headDim..<(h + 1) * headDim]), k, v, stride, Int32(positions),
+                                         Int32(headDim), scale, &aloneScores, &alone)
+                #expect(Array(out[h * headDim..<(h + 1) * headDim]) == alone, "head \(h) of \(heads), isa \(isa.rawValue)")
+                #expect(Array(scores[h * scoresStride..<h * scoresStride + positions]) == aloneScores)
+            }
+        }
+    }
+
     @Test func swigluAndSoftmax() {
         var gate: [Float] = [-2, 0, 1, 3]
         let up: [Float] = [1, 2, 3, 4]
