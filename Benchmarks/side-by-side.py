@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """infer bench and llama.cpp's llama-bench on the same GGUF files, the same tests and thread
-counts, in one run (infer first, then llama.cpp, for each file and thread count); prints both engines' tokens/s and the ratio infer / llama.cpp.
+counts, in one run (for each file and thread count, the two engines in turn: infer first in
+even rounds, llama.cpp first in odd ones); prints both engines' tokens/s and the ratio infer / llama.cpp.
 
 Usage (from the repository root, after `swift build -c release` and
 Benchmarks/build-llama-cpp.sh):
@@ -117,17 +118,24 @@ def main():
         for threads in args.threads.split(","):
             common = ["-p", args.n_prompt, "-n", args.n_gen, "-d", args.n_depth, "-t", threads, "-r", args.repetitions]
             rounds, probes, cpu, error = [], [], [0.0, 0.0], None
-            for _ in range(args.rounds):
+            for round_index in range(args.rounds):
                 if args.roofline:
                     probes.append(probe_bandwidth(args.kernel_bench, path, threads))
-                infer, error = run_json([args.infer, "bench", path, "--json"] + common)
+                # Odd rounds run llama.cpp first: on this host the engine that runs second in a
+                # pair measured faster (F16, two threads, six rounds each way: the second engine
+                # ahead by 0-9%), so each engine goes first in half the rounds.
+                engines = [("infer", [args.infer, "bench", path, "--json"]),
+                           ("llama", [args.llama_bench, "-m", path, "-o", "json"])]
+                results = {}
+                for engine, command in (engines if round_index % 2 == 0 else engines[::-1]):
+                    results[engine], error = run_json(command + common)
+                    if error:
+                        error = (f"| {name} | | {threads} | | {error} | | |" if engine == "infer"
+                                 else f"| {name} | | {threads} | {error} | | | |")
+                        break
                 if error:
-                    error = f"| {name} | | {threads} | | {error} | | |"
                     break
-                llama, error = run_json([args.llama_bench, "-m", path, "-o", "json"] + common)
-                if error:
-                    error = f"| {name} | | {threads} | {error} | | | |"
-                    break
+                infer, llama = results["infer"], results["llama"]
                 (llama, llama_cpu), (infer, infer_cpu) = llama, infer
                 cpu[0] += llama_cpu
                 cpu[1] += infer_cpu
