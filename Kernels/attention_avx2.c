@@ -4,9 +4,10 @@
 // accumulating the elements i ≡ lane (mod 8), with one transposing reduction for the eight
 // sums instead of a call and a horizontal sum per position (attention was 7% of a TinyLlama
 // Q4_0 token with one thread); the heads of a group take each block of positions in turn, so
-// the cache is read from memory once per group, not once per head; the softmax takes the batched path's vectorized exp (expf's slow path for underflowing
-// scores alone cost 0.7% of a Q4_K_M token). The results agree with the scalar path to within
-// a few f32 ulps (fused multiply-adds, another exp), not bit for bit.
+// the cache is read from memory once per group, not once per head; the softmax takes the
+// batched path's vectorized exp (expf's slow path for underflowing scores alone cost 0.7% of a
+// Q4_K_M token). The results agree with the scalar path to within a few f32 ulps (fused
+// multiply-adds, another exp), not bit for bit.
 #if defined(__x86_64__)
 #include "kernels.h"
 #include "kernel_table.h"
@@ -24,8 +25,9 @@ AVX2_FMA static inline __m256 sums_of_8(const __m256 v[8]) {
     return _mm256_add_ps(_mm256_permute2f128_ps(g1, g2, 0x20), _mm256_permute2f128_ps(g1, g2, 0x31));
 }
 
-/// scores[t] = scale (q · k_t) for t in [t, t + 8): each position's lanes accumulate the
-/// elements i ≡ lane (mod 8), then one transposing reduction.
+/// scores[j] = scale (q · k_j) for the eight positions j in [0, 8) from k (`stride` floats
+/// apart): each position's lanes accumulate the elements i ≡ lane (mod 8), then one
+/// transposing reduction.
 AVX2_FMA static inline void scores_of_8(const float *q, const float *k, size_t stride, int head_dim, float scale,
                                         float *scores) {
     __m256 acc[8];

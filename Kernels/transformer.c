@@ -3,7 +3,6 @@
 #include "kernels.h"
 #include "kernel_table.h"
 #include <math.h>
-#include <stdlib.h>
 
 void infer_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     double ss = 0;
@@ -104,7 +103,6 @@ static void attention_task(void *context, int begin, int end, int thread) {
     for (int h = begin; h < end;) {
         int kv_head = h / a->group;
         int stop = (kv_head + 1) * a->group < end ? (kv_head + 1) * a->group : end;
-        if (getenv("ATT1")) stop = h + 1;
         size_t kv_offset = (size_t)kv_head * (size_t)a->head_dim;
         infer_attention_heads_isa(isa, a->q + (size_t)h * a->head_dim, stop - h, a->keys + kv_offset,
                                   a->values + kv_offset, a->kv_stride, a->n_pos, a->head_dim, a->scale,

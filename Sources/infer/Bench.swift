@@ -9,8 +9,8 @@ import InferKit
 ///   in generation (no prompt); tokens/s = n / time.
 /// - with --n-depth d (`tg128 @ d1024`): each repetition first fills the context with a prompt
 ///   of d random tokens, unmeasured, so the test shows the speed deep into a conversation.
-/// Each test runs once unmeasured (warm-up), then --repetitions times from an empty context;
-/// the table shows the mean ± sample standard deviation of the repetitions' tokens/s.
+/// Each test runs once unmeasured (warm-up), then --repetitions times from an empty context
+/// (or one of d tokens); the table shows the mean ± sample standard deviation of the repetitions' tokens/s.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing (pp) and generation (tg) speed, as llama-bench does.")
