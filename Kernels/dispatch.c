@@ -91,12 +91,15 @@ void infer_prepare_activation(infer_isa isa, infer_type type, const float *x, vo
     }
 }
 
+infer_isa infer_dot_kernel_isa(infer_isa isa, infer_type type) {
+    if ((unsigned)type >= INFER_TYPE_LIMIT) return INFER_ISA_SCALAR;
+    while (isa != INFER_ISA_SCALAR && !table(isa)->dot[type]) isa = fallback(isa);
+    return isa;
+}
+
 dot_kernel infer_dot_kernel(infer_isa isa, infer_type type) {
     if ((unsigned)type >= INFER_TYPE_LIMIT) return NULL;
-    for (;; isa = fallback(isa)) {
-        dot_kernel k = table(isa)->dot[type];
-        if (k || isa == INFER_ISA_SCALAR) return k;
-    }
+    return table(infer_dot_kernel_isa(isa, type))->dot[type];
 }
 
 float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act, int n) {

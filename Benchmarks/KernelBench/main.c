@@ -229,7 +229,8 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), 512u << 20, argc, argv);
     }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);
-    const char *isa = (const char *[]){"scalar", "AVX2", "NEON", "AVX-512"}[infer_isa_active()];
+    const char *isa_names[] = {"scalar", "AVX2", "NEON", "AVX-512"};
+    const char *isa = isa_names[infer_isa_active()];
     size_t big = (quick ? 128u : 512u) << 20, cached = 512u << 10;
     int repeats = quick ? 3 : 7;
 
@@ -254,7 +255,8 @@ int main(int argc, char **argv) {
         double s1 = matvec_gbs(one, t, buffer, big, 2048, repeats);
         double sn = matvec_gbs(all, t, buffer, big, 2048, repeats);
         double c1 = matvec_gbs(one, t, buffer, cached, 2048, repeats * 20);
-        printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name, isa, s1, sn, c1);
+        printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name,
+               isa_names[infer_dot_kernel_isa(infer_isa_active(), t->type)], s1, sn, c1);
         infer_type type = t->type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8 : t->type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8
                         : t->type == INFER_TYPE_Q6_K ? INFER_TYPE_Q6_K_X8 : INFER_TYPE_F32;
         if (type != INFER_TYPE_F32 && infer_isa_active() == INFER_ISA_AVX512) {

@@ -55,6 +55,9 @@ int infer_isa_supported(infer_isa isa);
 /// The instruction set matrix products use: the best supported one, unless the environment
 /// variable INFER_ISA says otherwise (scalar: the reference kernels; avx2: no AVX-512).
 infer_isa infer_isa_active(void);
+/// The ISA whose dot kernel for `type` runs when `isa` is asked for: AVX-512 borrows the AVX2
+/// kernels of the types it has none for (f16: see Kernels/dot_avx512.c).
+infer_isa infer_dot_kernel_isa(infer_isa isa, infer_type type);
 
 /// Whether the kernels compute with `type` (the GGUF types above; not the grouped one).
 int infer_type_supported(infer_type type);

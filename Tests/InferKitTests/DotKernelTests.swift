@@ -41,6 +41,24 @@ struct DotKernelTests {
         }
     }
 
+    /// Each ISA's dot kernel for a type is its own or one it borrows (AVX-512 from AVX2), and
+    /// `infer_dot_kernel_isa` names whose: f16 takes the AVX2 kernel even where AVX-512 runs.
+    @Test(arguments: KernelType.all)
+    func kernelISANamesTheKernelThatRuns(_ t: KernelType) {
+        var random = TestRandom(seed: 5 + UInt64(t.type.rawValue))
+        let n = 4 * t.type.blockSize + (t.isFloat ? 3 : 0)
+        let row = t.randomRow(n, &random)
+        let act = t.prepare(Self.activation(for: t.dequantize(row, n), &random), isa: INFER_ISA_SCALAR)
+        for isa in [INFER_ISA_SCALAR] + optimizedISAs {
+            let owner = infer_dot_kernel_isa(isa, t.cType)
+            #expect(owner == isa || (isa == INFER_ISA_AVX512 && owner == INFER_ISA_AVX2))
+            #expect(t.dot(row, act, n, isa: isa).bitPattern == t.dot(row, act, n, isa: owner).bitPattern)
+        }
+        if infer_isa_supported(INFER_ISA_AVX512) != 0 && t.type == .f16 {
+            #expect(infer_dot_kernel_isa(INFER_ISA_AVX512, t.cType) == INFER_ISA_AVX2)
+        }
+    }
+
     /// The scalar dot of `row` (n elements of type t) with x against plain f32 arithmetic on
     /// the decoded row.
     static func checkScalar(_ t: KernelType, row: [UInt8], n: Int, x: [Float],
