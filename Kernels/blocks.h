@@ -56,6 +56,13 @@ typedef struct {
 } block_q8_0;                // x = d * q
 _Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 is 34 bytes");
 
+/// Block i of 8 consecutive q8_0 rows, interleaved for the 8-row kernel (q8_0_x8.c).
+typedef struct {
+    uint16_t d[8];              // row j's d
+    int8_t qs[8][32];           // [k][4 * row + b]: byte 4k + b of the row's qs
+} block_q8_0_x8;
+_Static_assert(sizeof(block_q8_0_x8) == 8 * sizeof(block_q8_0), "block_q8_0_x8 is 8 blocks");
+
 // ---- K-quants: 256-element super-blocks of 8 or 16 sub-blocks ---------------------------
 // Sub-block scales are small integers times the super-block's fp16 scale, so most of the
 // arithmetic of a dot product stays in integers.
@@ -144,6 +151,7 @@ typedef union {
     block_q4_0 q4_0;
     block_q4_K q4_K;
     block_q6_K q6_K;
+    block_q8_0 q8_0;
 } interleaved_file_block;
 
 // ---- activations --------------------------------------------------------------------------

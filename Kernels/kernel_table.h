@@ -49,7 +49,7 @@ void infer_quantize_q8_32(const float *x, void *act, int n);
 void infer_round_to_f16(const float *x, void *act, int n);
 void infer_quantize_q8_K(const float *x, void *act, int n);
 
-// The interleaved layouts (q4_K_x8.c, q4_0_x8.c, q6_K_x8.c): bytes of a copy, the copy, one block as in
+// The interleaved layouts (q4_K_x8.c, q4_0_x8.c, q6_K_x8.c, q8_0_x8.c): bytes of a copy, the copy, one block as in
 // the file, and the 8 dot products of a group of 8 rows with the file type's activation.
 size_t infer_q4_K_x8_bytes(int rows, int cols);
 void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
@@ -64,6 +64,10 @@ void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols,
 void infer_q6_K_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
 void infer_q6_K_x8_widen(const void *x8, int cols, int row, float *out);
+size_t infer_q8_0_x8_bytes(int rows, int cols);
+void infer_q8_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
+void infer_q8_0_x8_block(const void *x8, int cols, int row, int block, void *out);
+void infer_q8_0_x8_dot8(const void *group, const void *act, int n, float out[8]);
 
 /// What the code around the kernels needs to know of an interleaved type.
 typedef struct {
@@ -80,7 +84,7 @@ typedef struct {
 } interleaved_layout;
 
 /// The layout of an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8,
-/// INFER_TYPE_Q6_K_X8); NULL for others.
+/// INFER_TYPE_Q6_K_X8, INFER_TYPE_Q8_0_X8); NULL for others.
 const interleaved_layout *infer_interleaved(infer_type type);
 
 #if defined(__x86_64__)

@@ -18,7 +18,7 @@ activation_form infer_activation_form(infer_type type) {
     case INFER_TYPE_F16:
         return ACT_F16;
     case INFER_TYPE_Q4_0: case INFER_TYPE_Q4_1: case INFER_TYPE_Q5_0: case INFER_TYPE_Q5_1:
-    case INFER_TYPE_Q8_0: case INFER_TYPE_Q4_0_X8:
+    case INFER_TYPE_Q8_0: case INFER_TYPE_Q4_0_X8: case INFER_TYPE_Q8_0_X8:
         return ACT_Q8_32;
     case INFER_TYPE_Q2_K: case INFER_TYPE_Q3_K: case INFER_TYPE_Q4_K: case INFER_TYPE_Q5_K:
     case INFER_TYPE_Q6_K: case INFER_TYPE_Q4_K_X8: case INFER_TYPE_Q6_K_X8:
@@ -229,7 +229,8 @@ void infer_dequantize_row(infer_type type, const void *row, float *out, int n) {
     case INFER_TYPE_Q5_K: dequantize_q5_K(row, out, nb); return;
     case INFER_TYPE_Q6_K: dequantize_q6_K(row, out, nb); return;
     case INFER_TYPE_Q8_GROUPED: return;  // needs its scales: infer_dequantize_q8_grouped
-    case INFER_TYPE_Q4_K_X8: case INFER_TYPE_Q4_0_X8: case INFER_TYPE_Q6_K_X8: return;  // interleaved: infer_dequantize_rows
+    case INFER_TYPE_Q4_K_X8: case INFER_TYPE_Q4_0_X8: case INFER_TYPE_Q6_K_X8: case INFER_TYPE_Q8_0_X8:
+        return;  // interleaved: infer_dequantize_rows
     }
 }
 

@@ -258,7 +258,8 @@ int main(int argc, char **argv) {
         printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name,
                isa_names[infer_dot_kernel_isa(infer_isa_active(), t->type)], s1, sn, c1);
         infer_type type = t->type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8 : t->type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8
-                        : t->type == INFER_TYPE_Q6_K ? INFER_TYPE_Q6_K_X8 : INFER_TYPE_F32;
+                        : t->type == INFER_TYPE_Q6_K ? INFER_TYPE_Q6_K_X8 : t->type == INFER_TYPE_Q8_0 ? INFER_TYPE_Q8_0_X8
+                        : INFER_TYPE_F32;
         if (type != INFER_TYPE_F32 && infer_isa_active() == INFER_ISA_AVX512) {
             // The copy interleaved by 8 rows that infer makes of these matrices on this CPU.
             size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;

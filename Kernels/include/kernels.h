@@ -40,6 +40,8 @@ typedef enum {
     INFER_TYPE_Q4_0_X8 = 1002,
     /// q6_K rows interleaved by 8 (block_q6_K_x8, infer_q6_K_x8_repack), likewise.
     INFER_TYPE_Q6_K_X8 = 1003,
+    /// q8_0 rows interleaved by 8 (block_q8_0_x8, infer_q8_0_x8_repack), likewise.
+    INFER_TYPE_Q8_0_X8 = 1004,
 } infer_type;
 
 /// Instruction sets with their own kernels.
@@ -68,7 +70,8 @@ int infer_type_block_size(infer_type type);
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);
 // ---- matrices interleaved by 8 rows (for generation on AVX-512 VNNI CPUs) --------------
-// `type` is an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8, INFER_TYPE_Q6_K_X8);
+// `type` is an interleaved type (INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8, INFER_TYPE_Q6_K_X8,
+// INFER_TYPE_Q8_0_X8);
 // rows a multiple of 8.
 /// Bytes of the interleaved copy of a (rows, cols) matrix.
 size_t infer_interleaved_bytes(infer_type type, int rows, int cols);

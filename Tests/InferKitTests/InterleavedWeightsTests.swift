@@ -3,7 +3,8 @@ import Foundation
 import Testing
 @testable import InferKit
 
-/// q4_K, q4_0 and q6_K matrices interleaved by 8 rows (Kernels/q4_K_x8.c, q4_0_x8.c, q6_K_x8.c): the copy
+/// q4_K, q4_0, q6_K and q8_0 matrices interleaved by 8 rows (Kernels/q4_K_x8.c, q4_0_x8.c, q6_K_x8.c,
+/// q8_0_x8.c): the copy
 /// holds exactly the file's blocks, and every path that reads it (the 8-row kernels, the
 /// batched path's packing and widening) computes what the in-place paths compute.
 struct InterleavedWeightsTests {
@@ -19,6 +20,7 @@ struct InterleavedWeightsTests {
         switch type {
         case .q4_K: return INFER_TYPE_Q4_K_X8
         case .q6_K: return INFER_TYPE_Q6_K_X8
+        case .q8_0: return INFER_TYPE_Q8_0_X8
         default: return INFER_TYPE_Q4_0_X8
         }
     }
@@ -30,12 +32,12 @@ struct InterleavedWeightsTests {
         return copy
     }
 
-    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K])
+    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K, .q8_0])
     func everyBlockComesBackAsInTheFile(_ type: GGMLType) {
         let rows = 16, cols = 768, blocks = cols / type.blockSize, blockBytes = type.blockBytes
         let matrix = Self.randomMatrix(type, rows: rows, cols: cols, seed: 1)
         let copy = Self.interleaved(type, matrix, rows: rows, cols: cols)
-        // q4_K's copy holds the scales unpacked (148 bytes a block), q4_0's and q6_K's the same bytes.
+        // q4_K's copy holds the scales unpacked (148 bytes a block), the others' the same bytes.
         #expect(copy.count == rows * blocks * (type == .q4_K ? 148 : blockBytes))
         var block = [UInt8](repeating: 0, count: blockBytes)
         for r in 0..<rows {
@@ -51,7 +53,7 @@ struct InterleavedWeightsTests {
 
     /// y = W x through the pool (the 8-row kernel where the CPU has it) and through the scalar
     /// reference, for the matrix in place and interleaved.
-    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K], [256, 1024])
+    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K, .q8_0], [256, 1024])
     func productsMatchTheInPlaceKernels(_ type: GGMLType, cols: Int) throws {
         let rows = 40
         let matrix = Self.randomMatrix(type, rows: rows, cols: cols, seed: 2)
@@ -117,7 +119,7 @@ struct InterleavedWeightsTests {
     /// q4_0, below 1e-4 for q4_K; a wrong scale in a kernel gives differences above 1).
     static let modelTolerance: Float = 3e-2
 
-    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K])
+    @Test(arguments: [GGMLType.q4_K, .q4_0, .q6_K, .q8_0])
     func modelGivesTheSameLogitsInterleavedOrNot(_ type: GGMLType) throws {
         let path = try Self.model(type)
         let copied = try Model(file: MappedFile(path: path), tokenizerPath: nil, interleave: true)

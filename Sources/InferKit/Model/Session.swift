@@ -49,7 +49,7 @@ public final class Session: @unchecked Sendable {
         pool = ThreadPool(threads: threadCount)
         let packsRebuiltBlocks = model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].contains { m in
-                m.interleaved.map { [INFER_TYPE_Q4_0_X8, INFER_TYPE_Q4_K_X8].contains($0.type) } ?? false
+                m.interleaved.map { [INFER_TYPE_Q4_0_X8, INFER_TYPE_Q4_K_X8, INFER_TYPE_Q8_0_X8].contains($0.type) } ?? false
             }
         }
         smallestBatch = packsRebuiltBlocks == true ? 32 : 4

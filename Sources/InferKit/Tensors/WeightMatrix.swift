@@ -13,8 +13,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let storage: Storage
-    /// q4_K, q4_0 or q6_K rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
-    /// q4_0_x8.c, q6_K_x8.c), which every product reads instead of `storage`; nil for the others.
+    /// q4_K, q4_0, q6_K or q8_0 rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
+    /// q4_0_x8.c, q6_K_x8.c, q8_0_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
 
     init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil) {
@@ -106,14 +106,14 @@ final class InterleavedMemory: @unchecked Sendable {
 
 /// An interleaved copy of a matrix's weights: where it lies and the memory that holds it.
 struct InterleavedWeights: @unchecked Sendable {
-    /// INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8 or INFER_TYPE_Q6_K_X8.
+    /// INFER_TYPE_Q4_K_X8, INFER_TYPE_Q4_0_X8, INFER_TYPE_Q6_K_X8 or INFER_TYPE_Q8_0_X8.
     let type: infer_type
     let bytes: UnsafeRawPointer
     let memory: InterleavedMemory
 }
 
 extension WeightMatrix {
-    /// The interleaved type generation reads this matrix faster as, if any: q4_K, q4_0 and q6_K on a
+    /// The interleaved type generation reads this matrix faster as, if any: q4_K, q4_0, q6_K and q8_0 on a
     /// CPU whose kernels are the AVX-512 (VNNI) ones, rows in whole groups of 8.
     private var interleavedType: infer_type? {
         guard interleaved == nil, rows % 8 == 0, infer_isa_active() == INFER_ISA_AVX512,
@@ -122,6 +122,7 @@ extension WeightMatrix {
         case .q4_K: return INFER_TYPE_Q4_K_X8
         case .q4_0: return INFER_TYPE_Q4_0_X8
         case .q6_K: return INFER_TYPE_Q6_K_X8
+        case .q8_0: return INFER_TYPE_Q8_0_X8
         default: return nil
         }
     }
