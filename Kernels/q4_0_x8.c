@@ -1,36 +1,20 @@
-// q4_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI: the layout of
-// q4_K_x8.c for q4_0's blocks of 32 (a block of 8 rows holds their 8 scales, then their quants
-// in 4-byte groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows'
-// partial sums. Measured with kernel-bench and infer bench (Benchmarks/README.md).
+// q4_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI, in the layout
+// of x8_scaled_blocks.c (a block of 8 rows holds their 8 scales, then their quants in 4-byte
+// groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial sums.
+// Measured with kernel-bench and infer bench (Benchmarks/README.md).
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
 #include <string.h>
 
-size_t infer_q4_0_x8_bytes(int rows, int cols) {
-    return (size_t)(rows / 8) * (size_t)(cols / QK4_0) * sizeof(block_q4_0_x8);
-}
+size_t infer_q4_0_x8_bytes(int rows, int cols) { return infer_x8_scaled_bytes(rows, cols, QK4_0 / 2); }
 
 void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst) {
-    int nb = cols / QK4_0;
-    block_q4_0_x8 *out = dst;
-    for (int g = 0; g < rows / 8; g++) {
-        for (int i = 0; i < nb; i++, out++) {
-            for (int j = 0; j < 8; j++) {
-                const block_q4_0 *b = (const block_q4_0 *)((const char *)src + (size_t)(8 * g + j) * row_bytes) + i;
-                out->d[j] = b->d;
-                for (int k = 0; k < 4; k++) memcpy(&out->qs[k][4 * j], b->qs + 4 * k, 4);
-            }
-        }
-    }
+    infer_x8_scaled_repack(src, row_bytes, rows, cols, QK4_0 / 2, dst);
 }
 
 void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out) {
-    const block_q4_0_x8 *x = (const block_q4_0_x8 *)x8 + (size_t)(row / 8) * (size_t)(cols / QK4_0) + block;
-    int j = row % 8;
-    block_q4_0 *b = out;
-    b->d = x->d[j];
-    for (int k = 0; k < 4; k++) memcpy(b->qs + 4 * k, &x->qs[k][4 * j], 4);
+    infer_x8_scaled_block(x8, cols, row, block, QK4_0 / 2, out);
 }
 
 #if defined(__x86_64__)

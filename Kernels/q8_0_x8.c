@@ -1,6 +1,6 @@
-// q8_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI: q4_0_x8.c's
-// layout for q8_0's blocks (a block of 8 rows holds their 8 scales, then their quants in
-// 4-byte groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial
+// q8_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI, in the layout
+// of x8_scaled_blocks.c, as q4_0's (a block of 8 rows holds their 8 scales, then their quants
+// in 4-byte groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial
 // sums, and the scale work of a block is done once for 8 rows. Read in place, a q8_0 row
 // computed at 44 GB/s on Zen 4, too close to what two cores read from memory to keep up
 // with it (Benchmarks/README.md).
@@ -9,30 +9,14 @@
 #include "kernel_table.h"
 #include <string.h>
 
-size_t infer_q8_0_x8_bytes(int rows, int cols) {
-    return (size_t)(rows / 8) * (size_t)(cols / QK8_0) * sizeof(block_q8_0_x8);
-}
+size_t infer_q8_0_x8_bytes(int rows, int cols) { return infer_x8_scaled_bytes(rows, cols, QK8_0); }
 
 void infer_q8_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst) {
-    int nb = cols / QK8_0;
-    block_q8_0_x8 *out = dst;
-    for (int g = 0; g < rows / 8; g++) {
-        for (int i = 0; i < nb; i++, out++) {
-            for (int j = 0; j < 8; j++) {
-                const block_q8_0 *b = (const block_q8_0 *)((const char *)src + (size_t)(8 * g + j) * row_bytes) + i;
-                out->d[j] = b->d;
-                for (int k = 0; k < 8; k++) memcpy(&out->qs[k][4 * j], b->qs + 4 * k, 4);
-            }
-        }
-    }
+    infer_x8_scaled_repack(src, row_bytes, rows, cols, QK8_0, dst);
 }
 
 void infer_q8_0_x8_block(const void *x8, int cols, int row, int block, void *out) {
-    const block_q8_0_x8 *x = (const block_q8_0_x8 *)x8 + (size_t)(row / 8) * (size_t)(cols / QK8_0) + block;
-    int j = row % 8;
-    block_q8_0 *b = out;
-    b->d = x->d[j];
-    for (int k = 0; k < 8; k++) memcpy(b->qs + 4 * k, &x->qs[k][4 * j], 4);
+    infer_x8_scaled_block(x8, cols, row, block, QK8_0, out);
 }
 
 #if defined(__x86_64__)
