@@ -64,11 +64,6 @@ void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols,
 void infer_q6_K_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
 void infer_q6_K_x8_widen(const void *x8, int cols, int row, float *out);
-// The shared layout of q4_0_x8 and q8_0_x8 (x8_scaled_blocks.c): 32-element blocks of an fp16
-// scale and `qs_bytes` of quants.
-size_t infer_x8_scaled_bytes(int rows, int cols, int qs_bytes);
-void infer_x8_scaled_repack(const void *src, size_t row_bytes, int rows, int cols, int qs_bytes, void *dst);
-void infer_x8_scaled_block(const void *x8, int cols, int row, int block, int qs_bytes, void *out);
 size_t infer_q8_0_x8_bytes(int rows, int cols);
 void infer_q8_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 void infer_q8_0_x8_block(const void *x8, int cols, int row, int block, void *out);

@@ -1,20 +1,21 @@
 // q4_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI, in the layout
-// of x8_scaled_blocks.c (a block of 8 rows holds their 8 scales, then their quants in 4-byte
+// of x8_scaled_blocks.h (a block of 8 rows holds their 8 scales, then their quants in 4-byte
 // groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial sums.
 // Measured with kernel-bench and infer bench (Benchmarks/README.md).
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "x8_scaled_blocks.h"
 #include <string.h>
 
-size_t infer_q4_0_x8_bytes(int rows, int cols) { return infer_x8_scaled_bytes(rows, cols, QK4_0 / 2); }
+size_t infer_q4_0_x8_bytes(int rows, int cols) { return x8_scaled_bytes(rows, cols, QK4_0 / 2); }
 
 void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst) {
-    infer_x8_scaled_repack(src, row_bytes, rows, cols, QK4_0 / 2, dst);
+    x8_scaled_repack(src, row_bytes, rows, cols, QK4_0 / 2, dst);
 }
 
 void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out) {
-    infer_x8_scaled_block(x8, cols, row, block, QK4_0 / 2, out);
+    x8_scaled_block(x8, cols, row, block, QK4_0 / 2, out);
 }
 
 #if defined(__x86_64__)

@@ -1,5 +1,5 @@
 // q8_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI, in the layout
-// of x8_scaled_blocks.c, as q4_0's (a block of 8 rows holds their 8 scales, then their quants
+// of x8_scaled_blocks.h, as q4_0's (a block of 8 rows holds their 8 scales, then their quants
 // in 4-byte groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial
 // sums, and the scale work of a block is done once for 8 rows. Read in place, a q8_0 row
 // computed at 44 GB/s on Zen 4, too close to what two cores read from memory to keep up
@@ -7,16 +7,17 @@
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "x8_scaled_blocks.h"
 #include <string.h>
 
-size_t infer_q8_0_x8_bytes(int rows, int cols) { return infer_x8_scaled_bytes(rows, cols, QK8_0); }
+size_t infer_q8_0_x8_bytes(int rows, int cols) { return x8_scaled_bytes(rows, cols, QK8_0); }
 
 void infer_q8_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst) {
-    infer_x8_scaled_repack(src, row_bytes, rows, cols, QK8_0, dst);
+    x8_scaled_repack(src, row_bytes, rows, cols, QK8_0, dst);
 }
 
 void infer_q8_0_x8_block(const void *x8, int cols, int row, int block, void *out) {
-    infer_x8_scaled_block(x8, cols, row, block, QK8_0, out);
+    x8_scaled_block(x8, cols, row, block, QK8_0, out);
 }
 
 #if defined(__x86_64__)

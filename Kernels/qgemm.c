@@ -132,6 +132,26 @@ static void pack_q4_K(const void *row, int b, uint8_t *u, float *scale, float *b
     *bias = -infer_fp16_to_fp32(block->dmin) * (float)m;
 }
 
+/// Block b of q8_0's copy interleaved by 8 rows (q8_0_x8.c) for the panel's lanes lane0 ..<
+/// lane0 + 8, straight from the copy: its 4-byte groups of 8 rows are already in the panel's
+/// order (rebuilding each row's block first took 10% of a Q8_0 prompt's time).
+static void pack_q8_0_x8_group(const block_q8_0_x8 *x, uint8_t *p, int lane0) {
+    for (int k4 = 0; k4 < BLOCK / 4; k4++) {
+        for (int j = 0; j < 8; j++) {
+            uint32_t q;
+            memcpy(&q, x->qs[k4] + 4 * j, 4);
+            q ^= 0x80808080u;  // as pack_q8_0
+            memcpy(p + (k4 * PANEL + lane0 + j) * 4, &q, 4);
+        }
+    }
+    float *scales = (float *)(p + PANEL * BLOCK);
+    for (int j = 0; j < 8; j++) {
+        float d = infer_fp16_to_fp32(x->d[j]);
+        scales[lane0 + j] = d;
+        scales[PANEL + lane0 + j] = -128 * d;
+    }
+}
+
 typedef void (*pack_fn)(const void *row, int b, uint8_t *u, float *scale, float *bias);
 
 static pack_fn packer(infer_type type) {
@@ -150,6 +170,18 @@ void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_
     int per_block = interleaved ? interleaved->block / BLOCK : 1;  // packed blocks of 32 per file block
     int blocks = k / BLOCK;
     uint8_t *out = (uint8_t *)panel;
+    if (type == INFER_TYPE_Q8_0_X8 && row_begin % 8 == 0 && (row_end - row_begin) % 8 == 0) {
+        const block_q8_0_x8 *x = w;
+        for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
+            int groups = row_end - r0 < PANEL ? 1 : 2;
+            if (groups < 2) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
+            for (int h = 0; h < groups; h++) {
+                const block_q8_0_x8 *group = x + (size_t)(r0 / 8 + h) * (size_t)blocks;
+                for (int b = 0; b < blocks; b++) pack_q8_0_x8_group(group + b, out + (size_t)b * PANEL_BLOCK_BYTES, 8 * h);
+            }
+        }
+        return;
+    }
     interleaved_file_block rebuilt;  // interleaved: the row's current block as in the file
     for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
         int rows = row_end - r0 < PANEL ? row_end - r0 : PANEL;

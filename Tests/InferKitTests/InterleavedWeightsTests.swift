@@ -98,6 +98,28 @@ struct InterleavedWeightsTests {
         }
     }
 
+    /// The batched path's integer panels packed from the copy (q8_0's straight from its groups of
+    /// 8 rows, the others from rebuilt blocks) are the panels of the rows in place, byte for
+    /// byte: whole panels of 16 rows, a last panel of 8, and ranges starting mid-panel.
+    @Test(arguments: [GGMLType.q4_K, .q4_0, .q8_0])
+    func packedPanelsMatchTheInPlaceRows(_ type: GGMLType) {
+        let rows = 40, cols = 512
+        let matrix = Self.randomMatrix(type, rows: rows, cols: cols, seed: 4)
+        let copy = Self.interleaved(type, matrix, rows: rows, cols: cols)
+        let fileType = infer_type(type.rawValue), rowBytes = type.rowBytes(cols)!
+        for (begin, end) in [(0, 40), (16, 40), (8, 24), (32, 40)] {
+            let bytes = infer_qgemm_panel_bytes(Int32(end - begin), Int32(cols))
+            var fromCopy = [UInt8](repeating: 0xAA, count: bytes), inPlace = [UInt8](repeating: 0x55, count: bytes)
+            copy.withUnsafeBytes {
+                infer_qgemm_pack(Self.interleavedType(type), $0.baseAddress!, 0, Int32(begin), Int32(end), Int32(cols), &fromCopy)
+            }
+            matrix.withUnsafeBytes {
+                infer_qgemm_pack(fileType, $0.baseAddress!, rowBytes, Int32(begin), Int32(end), Int32(cols), &inPlace)
+            }
+            #expect(fromCopy == inPlace, "rows \(begin)..<\(end)")
+        }
+    }
+
     /// A model of random `type` matrices whose dimensions all allow interleaving. Weights of
     /// magnitude ~0.05 (q4_0's scales made small), so that activations do not grow from layer
     /// to layer and amplify the last bits in which two kernels may differ.
@@ -130,8 +152,8 @@ struct InterleavedWeightsTests {
         if interleaves { try Self.expectOneBlockWithoutOverlaps(copied.transformer.weights) }
         #expect(copied.weightBytesByType.map(\.type) == [type.name])
         // Short appends skip the batched pass, whose packing of rebuilt q4 blocks costs most
-        // here (q6_K rows are widened straight from the copy).
-        #expect(try Session(model: copied).smallestBatch == (interleaves && type != .q6_K ? 32 : 4))
+        // here (q6_K rows are widened and q8_0's packed straight from the copy).
+        #expect(try Session(model: copied).smallestBatch == (interleaves && [.q4_0, .q4_K].contains(type) ? 32 : 4))
         #expect(try Session(model: inPlace).smallestBatch == 4)
         let tokens = BatchedPrefillTests.randomTokens(24, vocabulary: copied.config.vocabularySize, seed: 7)
         for batchSize in [1, 12] {  // token by token (8-row kernel), and batched (packing)

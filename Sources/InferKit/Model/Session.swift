@@ -20,8 +20,9 @@ public final class Session: @unchecked Sendable {
     /// first packs or widens every weight tile, which pays off only from some number of
     /// tokens on: measured on TinyLlama shapes with two threads, about 30 where the model's
     /// matrices are interleaved Q4_0 or Q4_K copies (on AVX-512: blocks rebuilt, then packed),
-    /// under 8 for the others (F16 about 4; interleaved Q6_K rows are widened straight from
-    /// the copy, faster than from the file). See Benchmarks/README.md.
+    /// under 8 for the others (F16 about 4; interleaved Q6_K rows are widened and Q8_0 rows
+    /// packed straight from the copy, faster than from the file: Q8_0 pp4 47 t/s against tg
+    /// 38). See Benchmarks/README.md.
     public var smallestBatch: Int
     private let cache: KVCache
     private let buffers: ForwardBuffers
@@ -49,7 +50,7 @@ public final class Session: @unchecked Sendable {
         pool = ThreadPool(threads: threadCount)
         let packsRebuiltBlocks = model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].contains { m in
-                m.interleaved.map { [INFER_TYPE_Q4_0_X8, INFER_TYPE_Q4_K_X8, INFER_TYPE_Q8_0_X8].contains($0.type) } ?? false
+                m.interleaved.map { [INFER_TYPE_Q4_0_X8, INFER_TYPE_Q4_K_X8].contains($0.type) } ?? false
             }
         }
         smallestBatch = packsRebuiltBlocks == true ? 32 : 4

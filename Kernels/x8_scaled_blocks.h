@@ -2,20 +2,25 @@
 // (q4_0: 16 bytes of nibbles, q8_0: 32 bytes; block_q4_0_x8, block_q8_0_x8): a block of 8
 // rows holds their 8 scales, then their quants in 4-byte groups, group k of row j at
 // [k][4 * j], so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' sums.
-#include "kernel_table.h"
+// Inline, for q4_0_x8.c and q8_0_x8.c to compile with their constant `qs_bytes`: the batched
+// path rebuilds every block of the copy it packs, and with the length known only at run time
+// that rebuild took 9% of a Q8_0 prompt's time.
+#ifndef INFER_X8_SCALED_BLOCKS_H
+#define INFER_X8_SCALED_BLOCKS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #define SCALE_BYTES 2  // the fp16 d at the head of a block
 
-static size_t file_block_bytes(int qs_bytes) { return SCALE_BYTES + (size_t)qs_bytes; }
-static size_t x8_block_bytes(int qs_bytes) { return 8 * file_block_bytes(qs_bytes); }
+static inline size_t file_block_bytes(int qs_bytes) { return SCALE_BYTES + (size_t)qs_bytes; }
+static inline size_t x8_block_bytes(int qs_bytes) { return 8 * file_block_bytes(qs_bytes); }
 
-size_t infer_x8_scaled_bytes(int rows, int cols, int qs_bytes) {
+static inline size_t x8_scaled_bytes(int rows, int cols, int qs_bytes) {
     return (size_t)(rows / 8) * (size_t)(cols / 32) * x8_block_bytes(qs_bytes);
 }
 
-void infer_x8_scaled_repack(const void *src, size_t row_bytes, int rows, int cols, int qs_bytes, void *dst) {
+static inline void x8_scaled_repack(const void *src, size_t row_bytes, int rows, int cols, int qs_bytes, void *dst) {
     int nb = cols / 32;
     uint8_t *out = dst;
     for (int g = 0; g < rows / 8; g++) {
@@ -29,10 +34,12 @@ void infer_x8_scaled_repack(const void *src, size_t row_bytes, int rows, int col
     }
 }
 
-void infer_x8_scaled_block(const void *x8, int cols, int row, int block, int qs_bytes, void *out) {
+static inline void x8_scaled_block(const void *x8, int cols, int row, int block, int qs_bytes, void *out) {
     const uint8_t *x = (const uint8_t *)x8 + ((size_t)(row / 8) * (size_t)(cols / 32) + (size_t)block) * x8_block_bytes(qs_bytes);
     int j = row % 8;
     uint8_t *b = out;
     memcpy(b, x + SCALE_BYTES * j, SCALE_BYTES);
     for (int k = 0; k < qs_bytes / 4; k++) memcpy(b + SCALE_BYTES + 4 * k, x + 8 * SCALE_BYTES + 32 * k + 4 * j, 4);
 }
+
+#endif
