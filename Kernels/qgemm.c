@@ -132,23 +132,32 @@ static void pack_q4_K(const void *row, int b, uint8_t *u, float *scale, float *b
     *bias = -infer_fp16_to_fp32(block->dmin) * (float)m;
 }
 
-/// Block b of q8_0's copy interleaved by 8 rows (q8_0_x8.c) for the panel's lanes lane0 ..<
-/// lane0 + 8, straight from the copy: its 4-byte groups of 8 rows are already in the panel's
-/// order (rebuilding each row's block first took 10% of a Q8_0 prompt's time).
-static void pack_q8_0_x8_group(const block_q8_0_x8 *x, uint8_t *p, int lane0) {
-    for (int k4 = 0; k4 < BLOCK / 4; k4++) {
+/// One block of 8 rows of a q8_0 or q4_0 copy interleaved by 8 rows (x8_scaled_blocks.h) into
+/// the panel's lanes lane0 ..< lane0 + 8, straight from the copy: its 4-byte groups of 8 rows
+/// are already in the panel's order (rebuilding each row's block first took 10% of a Q8_0
+/// prompt's time). The values and biases are pack_q8_0's and pack_q4_0's.
+static void pack_x8_scaled_group(infer_type type, const void *group, uint8_t *p, int lane0) {
+    const uint16_t *d = group;                             // the 8 rows' scales
+    const uint8_t *qs = (const uint8_t *)group + 8 * sizeof(uint16_t);  // [k][4 * row + b]
+    for (int k = 0; k < (type == INFER_TYPE_Q8_0_X8 ? 8 : 4); k++) {
         for (int j = 0; j < 8; j++) {
             uint32_t q;
-            memcpy(&q, x->qs[k4] + 4 * j, 4);
-            q ^= 0x80808080u;  // as pack_q8_0
-            memcpy(p + (k4 * PANEL + lane0 + j) * 4, &q, 4);
+            memcpy(&q, qs + 32 * k + 4 * j, 4);
+            if (type == INFER_TYPE_Q8_0_X8) {
+                q ^= 0x80808080u;  // int8 q + 128 as uint8, in each byte
+                memcpy(p + (k * PANEL + lane0 + j) * 4, &q, 4);
+            } else {  // elements 4k.. in the low nibbles, 16 + 4k.. in the high ones
+                uint32_t low = q & 0x0F0F0F0Fu, high = (q >> 4) & 0x0F0F0F0Fu;
+                memcpy(p + (k * PANEL + lane0 + j) * 4, &low, 4);
+                memcpy(p + ((k + 4) * PANEL + lane0 + j) * 4, &high, 4);
+            }
         }
     }
     float *scales = (float *)(p + PANEL * BLOCK);
     for (int j = 0; j < 8; j++) {
-        float d = infer_fp16_to_fp32(x->d[j]);
-        scales[lane0 + j] = d;
-        scales[PANEL + lane0 + j] = -128 * d;
+        float scale = infer_fp16_to_fp32(d[j]);
+        scales[lane0 + j] = scale;
+        scales[PANEL + lane0 + j] = (type == INFER_TYPE_Q8_0_X8 ? -128 : -8) * scale;
     }
 }
 
@@ -170,14 +179,16 @@ void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_
     int per_block = interleaved ? interleaved->block / BLOCK : 1;  // packed blocks of 32 per file block
     int blocks = k / BLOCK;
     uint8_t *out = (uint8_t *)panel;
-    if (type == INFER_TYPE_Q8_0_X8 && row_begin % 8 == 0 && (row_end - row_begin) % 8 == 0) {
-        const block_q8_0_x8 *x = w;
+    if ((type == INFER_TYPE_Q8_0_X8 || type == INFER_TYPE_Q4_0_X8) && row_begin % 8 == 0 && (row_end - row_begin) % 8 == 0) {
+        size_t group_bytes = 8 * interleaved->block_bytes;  // a block of 8 rows in the copy
         for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
             int groups = row_end - r0 < PANEL ? 1 : 2;
             if (groups < 2) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
             for (int h = 0; h < groups; h++) {
-                const block_q8_0_x8 *group = x + (size_t)(r0 / 8 + h) * (size_t)blocks;
-                for (int b = 0; b < blocks; b++) pack_q8_0_x8_group(group + b, out + (size_t)b * PANEL_BLOCK_BYTES, 8 * h);
+                const char *group = (const char *)w + (size_t)(r0 / 8 + h) * (size_t)blocks * group_bytes;
+                for (int b = 0; b < blocks; b++) {
+                    pack_x8_scaled_group(type, group + (size_t)b * group_bytes, out + (size_t)b * PANEL_BLOCK_BYTES, 8 * h);
+                }
             }
         }
         return;
