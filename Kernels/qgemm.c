@@ -161,6 +161,28 @@ static void pack_x8_scaled_group(infer_type type, const void *group, uint8_t *p,
     }
 }
 
+/// One block of 8 rows of a q4_K copy interleaved by 8 rows (q4_K_x8.c) into the panel's lanes
+/// lane0 ..< lane0 + 8 of its 8 panel blocks (one per sub-block), straight from the copy: the
+/// 4-byte groups of 8 rows are in the panel's order and the scales already unpacked. The
+/// values, scales and biases are pack_q4_K's.
+static void pack_q4_K_x8_group(const block_q4_K_x8 *x, uint8_t *p, int lane0) {
+    for (int s = 0; s < 8; s++, p += PANEL_BLOCK_BYTES) {
+        for (int k = 0; k < 8; k++) {
+            for (int j = 0; j < 8; j++) {
+                uint32_t q;
+                memcpy(&q, x->qs[s / 2][k] + 4 * j, 4);  // sub-block 2c in the low nibbles, 2c + 1 high
+                q = (s % 2 ? q >> 4 : q) & 0x0F0F0F0Fu;
+                memcpy(p + (k * PANEL + lane0 + j) * 4, &q, 4);
+            }
+        }
+        float *scales = (float *)(p + PANEL * BLOCK);
+        for (int j = 0; j < 8; j++) {
+            scales[lane0 + j] = infer_fp16_to_fp32(x->d[j]) * (float)x->scales[s][j];
+            scales[PANEL + lane0 + j] = -infer_fp16_to_fp32(x->dmin[j]) * (float)x->mins[s][j];
+        }
+    }
+}
+
 typedef void (*pack_fn)(const void *row, int b, uint8_t *u, float *scale, float *bias);
 
 static pack_fn packer(infer_type type) {
@@ -172,38 +194,44 @@ static pack_fn packer(infer_type type) {
     }
 }
 
-void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_begin, int row_end,
-                      int k, void *panel) {
-    const interleaved_layout *interleaved = infer_interleaved(type);
-    pack_fn pack = packer(interleaved ? interleaved->file_type : type);
-    int per_block = interleaved ? interleaved->block / BLOCK : 1;  // packed blocks of 32 per file block
-    int blocks = k / BLOCK;
-    uint8_t *out = (uint8_t *)panel;
-    if ((type == INFER_TYPE_Q8_0_X8 || type == INFER_TYPE_Q4_0_X8) && row_begin % 8 == 0 && (row_end - row_begin) % 8 == 0) {
-        size_t group_bytes = 8 * interleaved->block_bytes;  // a block of 8 rows in the copy
-        for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
-            int groups = row_end - r0 < PANEL ? 1 : 2;
-            if (groups < 2) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
-            for (int h = 0; h < groups; h++) {
-                const char *group = (const char *)w + (size_t)(r0 / 8 + h) * (size_t)blocks * group_bytes;
-                for (int b = 0; b < blocks; b++) {
-                    pack_x8_scaled_group(type, group + (size_t)b * group_bytes, out + (size_t)b * PANEL_BLOCK_BYTES, 8 * h);
-                }
+/// Packs rows [row_begin, row_end) of an interleaved copy: each block of 8 rows into one half
+/// of a panel, one panel block per 32 columns.
+static void pack_interleaved(infer_type type, const void *w, int row_begin, int row_end, int k, uint8_t *out) {
+    const interleaved_layout *layout = infer_interleaved(type);
+    int blocks = k / BLOCK, per_group = layout->block / BLOCK;  // panel blocks per block of the copy
+    size_t group_bytes = layout->bytes(8, layout->block);         // a block of 8 rows in the copy
+    for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
+        int halves = row_end - r0 < PANEL ? 1 : 2;
+        if (halves < 2) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
+        for (int h = 0; h < halves; h++) {
+            const char *group = (const char *)w + (size_t)(r0 / 8 + h) * (size_t)(blocks / per_group) * group_bytes;
+            for (int g = 0; g < blocks / per_group; g++) {
+                uint8_t *p = out + (size_t)g * per_group * PANEL_BLOCK_BYTES;
+                if (type == INFER_TYPE_Q4_K_X8) pack_q4_K_x8_group((const block_q4_K_x8 *)(group + (size_t)g * group_bytes), p, 8 * h);
+                else pack_x8_scaled_group(type, group + (size_t)g * group_bytes, p, 8 * h);
             }
         }
+    }
+}
+
+void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_begin, int row_end,
+                      int k, void *panel) {
+    if (infer_interleaved(type)) {
+        pack_interleaved(type, w, row_begin, row_end, k, panel);
         return;
     }
-    interleaved_file_block rebuilt;  // interleaved: the row's current block as in the file
+    pack_fn pack = packer(type);
+    int blocks = k / BLOCK;
+    uint8_t *out = (uint8_t *)panel;
     for (int r0 = row_begin; r0 < row_end; r0 += PANEL, out += (size_t)blocks * PANEL_BLOCK_BYTES) {
         int rows = row_end - r0 < PANEL ? row_end - r0 : PANEL;
         if (rows < PANEL) memset(out, 0, (size_t)blocks * PANEL_BLOCK_BYTES);
         for (int i = 0; i < rows; i++) {
-            const void *row = interleaved ? (const void *)&rebuilt : (const char *)w + (size_t)(r0 + i) * row_bytes;
+            const void *row = (const char *)w + (size_t)(r0 + i) * row_bytes;
             for (int b = 0; b < blocks; b++) {
                 uint8_t *p = out + (size_t)b * PANEL_BLOCK_BYTES;
                 float *scales = (float *)(p + PANEL * BLOCK);
-                if (interleaved && b % per_block == 0) interleaved->block_of(w, k, r0 + i, b / per_block, &rebuilt);
-                pack(row, interleaved ? b % per_block : b, p + i * 4, &scales[i], &scales[PANEL + i]);
+                pack(row, b, p + i * 4, &scales[i], &scales[PANEL + i]);
             }
         }
     }

@@ -44,7 +44,9 @@ size_t infer_qgemm_panel_bytes(int rows, int k);
 
 /// Packs rows [row_begin, row_end) of a weight matrix of `type` (rows `row_bytes` apart,
 /// k values each) into `panel` (infer_qgemm_panel_bytes(row_end - row_begin, k) bytes,
-/// 64-byte aligned). Rows past row_end in the last panel are zero.
+/// 64-byte aligned). Rows past row_end in the last panel are zero. For an interleaved type
+/// (INFER_TYPE_Q4_0_X8, Q4_K_X8, Q8_0_X8; `row_bytes` unused), row_begin and row_end are
+/// multiples of 8.
 void infer_qgemm_pack(infer_type type, const void *w, size_t row_bytes, int row_begin, int row_end,
                       int k, void *panel);
 

@@ -151,10 +151,9 @@ struct InterleavedWeightsTests {
         #expect(copied.transformer.weights.tokenEmbedding.interleaved == nil)
         if interleaves { try Self.expectOneBlockWithoutOverlaps(copied.transformer.weights) }
         #expect(copied.weightBytesByType.map(\.type) == [type.name])
-        // Short appends skip the batched pass where it pays off only for longer ones: packing
-        // rebuilt q4_K blocks, or against q4_0's fast one-token kernel (q6_K rows are widened
-        // and q8_0's packed straight from the copy).
-        let smallest = !interleaves ? 4 : type == .q4_K ? 32 : type == .q4_0 ? 12 : 4
+        // Short appends skip the batched pass where it pays off only for longer ones: against
+        // the fast one-token kernels of the q4 copies.
+        let smallest = !interleaves ? 4 : type == .q4_K ? 16 : type == .q4_0 ? 12 : 4
         #expect(try Session(model: copied).smallestBatch == smallest)
         #expect(try Session(model: inPlace).smallestBatch == 4)
         let tokens = BatchedPrefillTests.randomTokens(24, vocabulary: copied.config.vocabularySize, seed: 7)

@@ -18,12 +18,10 @@ public final class Session: @unchecked Sendable {
     public static let defaultBatchSize = 256
     /// Fewer tokens than this go through the one-token path, one at a time. A batched pass
     /// first packs or widens every weight tile, which pays off only from some number of
-    /// tokens on: measured on TinyLlama shapes, about 30 where the model's matrices are
-    /// interleaved Q4_K copies (on AVX-512: blocks rebuilt, then packed), 8-12 for interleaved
-    /// Q4_0 (packed straight from the copy, but one-token generation is fast: pp8 62 against
-    /// tg 59 t/s with two threads, pp16 65 against 53 with one), under 8 for the others (F16
-    /// about 4; interleaved Q6_K rows are widened and Q8_0 rows packed straight from the copy:
-    /// Q8_0 pp4 47 t/s against tg 38). See Benchmarks/README.md.
+    /// tokens on: measured on TinyLlama shapes, where the interleaved copies' one-token kernels
+    /// are fast (on AVX-512), 8-18 for Q4_K_M files (pp8 49 against tg 51 t/s with two threads,
+    /// pp16 45 against 48 with one) and 8-12 for Q4_0 (pp8 62 against 59, pp16 65 against 53),
+    /// under 8 for the others (F16 about 4; Q8_0 pp4 47 against tg 38). See Benchmarks/README.md.
     public var smallestBatch: Int
     private let cache: KVCache
     private let buffers: ForwardBuffers
@@ -52,7 +50,7 @@ public final class Session: @unchecked Sendable {
         let interleaved = Set(model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].compactMap { $0.interleaved?.type.rawValue }
         } ?? [])
-        smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8.rawValue) ? 32
+        smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8.rawValue) ? 16
                       : interleaved.contains(INFER_TYPE_Q4_0_X8.rawValue) ? 12 : 4
     }
 
