@@ -194,8 +194,9 @@ static pack_fn packer(infer_type type) {
     }
 }
 
-/// Packs rows [row_begin, row_end) of an interleaved copy: each block of 8 rows into one half
-/// of a panel, one panel block per 32 columns.
+/// Packs rows [row_begin, row_end) of an interleaved copy (q4_K, q4_0 or q8_0: the types
+/// infer_qgemm_supported accepts): each block of 8 rows into one half of a panel, one panel
+/// block per 32 columns.
 static void pack_interleaved(infer_type type, const void *w, int row_begin, int row_end, int k, uint8_t *out) {
     const interleaved_layout *layout = infer_interleaved(type);
     int blocks = k / BLOCK, per_group = layout->block / BLOCK;  // panel blocks per block of the copy
