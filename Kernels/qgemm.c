@@ -8,6 +8,7 @@
 #include "qgemm.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "x8_scaled_blocks.h"
 #include <math.h>
 #include <string.h>
 
@@ -137,12 +138,11 @@ static void pack_q4_K(const void *row, int b, uint8_t *u, float *scale, float *b
 /// are already in the panel's order (rebuilding each row's block first took 10% of a Q8_0
 /// prompt's time). The values and biases are pack_q8_0's and pack_q4_0's.
 static void pack_x8_scaled_group(infer_type type, const void *group, uint8_t *p, int lane0) {
-    const uint16_t *d = group;                             // the 8 rows' scales
-    const uint8_t *qs = (const uint8_t *)group + 8 * sizeof(uint16_t);  // [k][4 * row + b]
+    const uint8_t *x = group;
     for (int k = 0; k < (type == INFER_TYPE_Q8_0_X8 ? 8 : 4); k++) {
         for (int j = 0; j < 8; j++) {
             uint32_t q;
-            memcpy(&q, qs + 32 * k + 4 * j, 4);
+            memcpy(&q, x + x8_group_offset(k, j), 4);
             if (type == INFER_TYPE_Q8_0_X8) {
                 q ^= 0x80808080u;  // int8 q + 128 as uint8, in each byte
                 memcpy(p + (k * PANEL + lane0 + j) * 4, &q, 4);
@@ -155,7 +155,9 @@ static void pack_x8_scaled_group(infer_type type, const void *group, uint8_t *p,
     }
     float *scales = (float *)(p + PANEL * BLOCK);
     for (int j = 0; j < 8; j++) {
-        float scale = infer_fp16_to_fp32(d[j]);
+        uint16_t d;
+        memcpy(&d, x + x8_scale_offset(j), sizeof d);
+        float scale = infer_fp16_to_fp32(d);
         scales[lane0 + j] = scale;
         scales[PANEL + lane0 + j] = (type == INFER_TYPE_Q8_0_X8 ? -128 : -8) * scale;
     }

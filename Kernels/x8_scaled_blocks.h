@@ -16,6 +16,10 @@
 static inline size_t file_block_bytes(int qs_bytes) { return SCALE_BYTES + (size_t)qs_bytes; }
 static inline size_t x8_block_bytes(int qs_bytes) { return 8 * file_block_bytes(qs_bytes); }
 
+/// Where row j's scale, and its 4-byte group k of quants, lie in a block of 8 rows of the copy.
+static inline size_t x8_scale_offset(int j) { return SCALE_BYTES * (size_t)j; }
+static inline size_t x8_group_offset(int k, int j) { return 8 * SCALE_BYTES + 32 * (size_t)k + 4 * (size_t)j; }
+
 static inline size_t x8_scaled_bytes(int rows, int cols, int qs_bytes) {
     return (size_t)(rows / 8) * (size_t)(cols / 32) * x8_block_bytes(qs_bytes);
 }
@@ -27,8 +31,8 @@ static inline void x8_scaled_repack(const void *src, size_t row_bytes, int rows,
         for (int i = 0; i < nb; i++, out += x8_block_bytes(qs_bytes)) {
             for (int j = 0; j < 8; j++) {
                 const uint8_t *b = (const uint8_t *)src + (size_t)(8 * g + j) * row_bytes + (size_t)i * file_block_bytes(qs_bytes);
-                memcpy(out + SCALE_BYTES * j, b, SCALE_BYTES);
-                for (int k = 0; k < qs_bytes / 4; k++) memcpy(out + 8 * SCALE_BYTES + 32 * k + 4 * j, b + SCALE_BYTES + 4 * k, 4);
+                memcpy(out + x8_scale_offset(j), b, SCALE_BYTES);
+                for (int k = 0; k < qs_bytes / 4; k++) memcpy(out + x8_group_offset(k, j), b + SCALE_BYTES + 4 * k, 4);
             }
         }
     }
@@ -38,8 +42,8 @@ static inline void x8_scaled_block(const void *x8, int cols, int row, int block,
     const uint8_t *x = (const uint8_t *)x8 + ((size_t)(row / 8) * (size_t)(cols / 32) + (size_t)block) * x8_block_bytes(qs_bytes);
     int j = row % 8;
     uint8_t *b = out;
-    memcpy(b, x + SCALE_BYTES * j, SCALE_BYTES);
-    for (int k = 0; k < qs_bytes / 4; k++) memcpy(b + SCALE_BYTES + 4 * k, x + 8 * SCALE_BYTES + 32 * k + 4 * j, 4);
+    memcpy(b, x + x8_scale_offset(j), SCALE_BYTES);
+    for (int k = 0; k < qs_bytes / 4; k++) memcpy(b + SCALE_BYTES + 4 * k, x + x8_group_offset(k, j), 4);
 }
 
 #endif

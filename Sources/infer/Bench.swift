@@ -86,16 +86,16 @@ struct Bench: ParsableCommand {
         let vocabulary = model.config.vocabularySize
         let bos = model.tokenizer.special.bos
         func randomToken() -> Int { Int.random(in: 0..<vocabulary) }
+        /// `count` tokens: `first`, then random ones.
+        func tokens(_ count: Int, first: Int) -> [Int] { [first] + (1..<count).map { _ in randomToken() } }
         /// The context a repetition starts from: empty, or `depth` random tokens (BOS first).
         func fill() throws {
             session.reset()
-            if depth > 0 { try session.append([bos ?? randomToken()] + (1..<depth).map { _ in randomToken() }) }
+            if depth > 0 { try session.append(tokens(depth, first: bos ?? randomToken())) }
         }
         func run(prompt: Int, gen: Int) throws {
             let first = depth == 0 ? bos ?? randomToken() : randomToken()
-            if prompt > 0 {
-                try session.append([first] + (1..<prompt).map { _ in randomToken() })
-            }
+            if prompt > 0 { try session.append(tokens(prompt, first: first)) }
             var token = first
             for _ in 0..<gen {
                 try session.append([token])

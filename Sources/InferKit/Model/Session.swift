@@ -47,11 +47,10 @@ public final class Session: @unchecked Sendable {
         cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
         buffers = ForwardBuffers(config: model.config, context: length)
         pool = ThreadPool(threads: threadCount)
-        let interleaved = Set(model.transformer.weights.layers.first.map {
-            [$0.wq, $0.gate, $0.up, $0.down].compactMap { $0.interleaved?.type.rawValue }
-        } ?? [])
-        smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8.rawValue) ? 16
-                      : interleaved.contains(INFER_TYPE_Q4_0_X8.rawValue) ? 12 : 4
+        let interleaved = model.transformer.weights.layers.first.map {
+            [$0.wq, $0.gate, $0.up, $0.down].compactMap { $0.interleaved?.type }
+        } ?? []
+        smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8) ? 16 : interleaved.contains(INFER_TYPE_Q4_0_X8) ? 12 : 4
     }
 
     /// Positions still free.
