@@ -97,7 +97,7 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
 
 typedef struct {
     const float *q, *keys, *values;
-    size_t kv_stride, scores_stride;
+    size_t head_stride, kv_stride, scores_stride;
     int group, head_dim, n_pos;
     float scale;
     float *scores, *out;
@@ -111,7 +111,7 @@ static void attention_task(void *context, int begin, int end, int thread) {
     for (int h = begin; h < end;) {
         int kv_head = h / a->group;
         int stop = (kv_head + 1) * a->group < end ? (kv_head + 1) * a->group : end;
-        size_t kv_offset = (size_t)kv_head * (size_t)a->head_dim;
+        size_t kv_offset = (size_t)kv_head * a->head_stride;
         infer_attention_heads_isa(isa, a->q + (size_t)h * a->head_dim, stop - h, a->keys + kv_offset,
                                   a->values + kv_offset, a->kv_stride, a->n_pos, a->head_dim, a->scale,
                                   a->scores + (size_t)h * a->scores_stride, a->scores_stride,
@@ -121,10 +121,10 @@ static void attention_task(void *context, int begin, int end, int thread) {
 }
 
 void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
-                     size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
+                     size_t head_stride, size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
                      float scale, float *scores, size_t scores_stride, float *out) {
-    attention_job job = {q, keys, values, kv_stride, scores_stride, n_heads / n_kv_heads, head_dim, n_pos,
-                         scale, scores, out};
+    attention_job job = {q, keys, values, head_stride, kv_stride, scores_stride, n_heads / n_kv_heads, head_dim,
+                         n_pos, scale, scores, out};
     // Ranges of whole groups while there are enough for every thread (each group's cache is
     // then read once), else as many heads of a group as keep every thread busy.
     int per_thread = n_heads / infer_pool_threads(pool);

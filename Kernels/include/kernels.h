@@ -202,10 +202,11 @@ void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const f
                                size_t scores_stride, float *out);
 
 /// Attention of all query heads, in parallel over heads. Query head h reads KV head
-/// h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of one
-/// layer, position rows `kv_stride` floats apart; scores: (n_heads, scores_stride) scratch.
+/// j = h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of
+/// one layer, KV head j's rows starting at `j * head_stride` floats, position rows
+/// `kv_stride` floats apart; scores: (n_heads, scores_stride) scratch.
 void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
-                     size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
+                     size_t head_stride, size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
                      float scale, float *scores, size_t scores_stride, float *out);
 
 #ifdef __cplusplus

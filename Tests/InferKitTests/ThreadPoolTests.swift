@@ -82,7 +82,7 @@ struct ThreadPoolTests {
         func run(_ pool: OpaquePointer?) -> [Float] {
             var scores = [Float](repeating: 0, count: heads * positions)
             var out = [Float](repeating: 0, count: heads * headDim)
-            infer_attention(pool, q, keys, values, stride, Int32(heads), Int32(kvHeads), Int32(headDim),
+            infer_attention(pool, q, keys, values, headDim, stride, Int32(heads), Int32(kvHeads), Int32(headDim),
                             Int32(positions), 0.25, &scores, positions, &out)
             return out
         }

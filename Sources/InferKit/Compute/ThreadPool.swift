@@ -40,13 +40,13 @@ final class ThreadPool {
         }
     }
 
-    /// Attention of every query head over positions [0, positionCount) (see `infer_attention`).
-    func attention(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                   config c: ModelConfig, positionCount: Int, scores: UnsafeMutablePointer<Float>,
-                   scoresStride: Int, into out: UnsafeMutablePointer<Float>) {
-        infer_attention(pool, query, keys, values, c.kvDim, Int32(c.headCount), Int32(c.kvHeadCount),
-                        Int32(c.headDim), Int32(positionCount), 1 / Float(c.headDim).squareRoot(),
-                        scores, scoresStride, out)
+    /// Attention of every query head over positions [0, positionCount) of layer `layer` of
+    /// `cache` (see `infer_attention`); scores: (n_heads, cache capacity) scratch.
+    func attention(query: UnsafePointer<Float>, cache: KVCache, layer: Int, config c: ModelConfig,
+                   positionCount: Int, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        infer_attention(pool, query, cache.keys(layer: layer), cache.values(layer: layer), cache.headStride,
+                        c.headDim, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
+                        Int32(positionCount), 1 / Float(c.headDim).squareRoot(), scores, cache.capacity, out)
     }
 
     /// At least `bytes` of 64-byte-aligned scratch; grows only on the first tokens.

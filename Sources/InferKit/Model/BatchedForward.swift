@@ -10,6 +10,8 @@ final class BatchBuffers {
     private(set) var normed: UnsafeMutablePointer<Float>!     // (n_tokens, dim)
     private(set) var sublayer: UnsafeMutablePointer<Float>!   // (n_tokens, dim)
     private(set) var q: UnsafeMutablePointer<Float>!          // (n_tokens, n_heads * head_dim)
+    private(set) var key: UnsafeMutablePointer<Float>!        // (n_tokens, n_kv_heads * head_dim) before the cache
+    private(set) var value: UnsafeMutablePointer<Float>!      // (n_tokens, n_kv_heads * head_dim)
     private(set) var attention: UnsafeMutablePointer<Float>!  // (n_tokens, n_heads * head_dim)
     private(set) var gate: UnsafeMutablePointer<Float>!       // (n_tokens, hidden_dim)
     private(set) var up: UnsafeMutablePointer<Float>!         // (n_tokens, hidden_dim)
@@ -53,6 +55,8 @@ final class BatchBuffers {
         normed = .allocate(capacity: count * c.dim)
         sublayer = .allocate(capacity: count * c.dim)
         q = .allocate(capacity: count * c.qDim)
+        key = .allocate(capacity: count * c.kvDim)
+        value = .allocate(capacity: count * c.kvDim)
         attention = .allocate(capacity: count * c.qDim)
         gate = .allocate(capacity: count * c.hiddenDim)
         up = .allocate(capacity: count * c.hiddenDim)
@@ -73,7 +77,7 @@ final class BatchBuffers {
 
     private func release() {
         guard capacity > 0 else { return }
-        for p in [x, normed, sublayer, q, attention, gate, up, ropeCos, ropeSin] { p!.deallocate() }
+        for p in [x, normed, sublayer, q, key, value, attention, gate, up, ropeCos, ropeSin] { p!.deallocate() }
         capacity = 0
     }
 }
@@ -107,25 +111,24 @@ extension Transformer {
         }
 
         for (l, layer) in weights.layers.enumerated() {
-            // Attention: queries into the buffer, keys and values straight into the cache rows.
+            // Attention: queries, keys and values into the buffers, keys and values then into the cache.
             eachToken { i in
                 infer_rmsnorm(b.normed + i * c.dim, b.x + i * c.dim, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
             }
-            let keys = cache.keys(layer: l), values = cache.values(layer: l)  // (position, kv_dim)
             project(layer.wq, b.normed, into: b.q, yStride: c.qDim)
-            project(layer.wk, b.normed, into: keys + start * c.kvDim, yStride: c.kvDim)
-            project(layer.wv, b.normed, into: values + start * c.kvDim, yStride: c.kvDim)
+            project(layer.wk, b.normed, into: b.key, yStride: c.kvDim)
+            project(layer.wv, b.normed, into: b.value, yStride: c.kvDim)
             eachToken { i in
                 let cosines = b.ropeCos + i * half, sines = b.ropeSin + i * half
                 for h in 0..<c.headCount {
                     infer_rope_rotate(b.q + i * c.qDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
                 }
-                let keyRow = keys + (start + i) * c.kvDim
                 for h in 0..<c.kvHeadCount {
-                    infer_rope_rotate(keyRow + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
+                    infer_rope_rotate(b.key + i * c.kvDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
                 }
             }
-            causalAttention(count: n, start: start, keys: keys, values: values, buffers: b, threads: threads)
+            cache.store(layer: l, start: start, count: n, keys: b.key, values: b.value, rowStride: c.kvDim)
+            causalAttention(count: n, start: start, cache: cache, layer: l, buffers: b, threads: threads)
             project(layer.wo, b.attention, into: b.sublayer, yStride: c.dim)
 
             // Feed-forward.
@@ -153,8 +156,8 @@ extension Transformer {
     /// heads that share a KV head are stacked into one product (grouped-query attention makes
     /// them several times taller, which BLAS runs faster); the KV heads are split among
     /// `threads` threads.
-    private func causalAttention(count n: Int, start: Int, keys: UnsafePointer<Float>,
-                                 values: UnsafePointer<Float>, buffers b: BatchBuffers, threads: Int) {
+    private func causalAttention(count n: Int, start: Int, cache: KVCache, layer: Int, buffers b: BatchBuffers,
+                                 threads: Int) {
         let c = config
         let group = c.headCount / c.kvHeadCount, d = c.headDim
         let scale = 1 / Float(d).squareRoot()
@@ -164,7 +167,9 @@ extension Transformer {
             let stackedOutputs = stackedQueries + group * BatchBuffers.attentionBlock * d
             let scores = stackedOutputs + group * BatchBuffers.attentionBlock * d
             for kvHead in (c.kvHeadCount * p / parts)..<(c.kvHeadCount * (p + 1) / parts) {
-                let headKeys = keys + kvHead * d, headValues = values + kvHead * d  // (position, head_dim), kv_dim apart
+                // (position, head_dim)
+                let headKeys = cache.keys(layer: layer) + kvHead * cache.headStride
+                let headValues = cache.values(layer: layer) + kvHead * cache.headStride
                 for i0 in stride(from: 0, to: n, by: BatchBuffers.attentionBlock) {
                     let rows = min(BatchBuffers.attentionBlock, n - i0)
                     let seen = start + i0 + rows  // positions the block's last query sees
@@ -178,7 +183,7 @@ extension Transformer {
                     }
                     // scores (group * rows, seen) = queries (group * rows, head_dim) · keysᵀ
                     BLAS.multiplyTransposed(m: group * rows, n: seen, k: d, alpha: scale, a: stackedQueries, lda: d,
-                                            b: headKeys, ldb: c.kvDim, c: scores, ldc: seen)
+                                            b: headKeys, ldb: d, c: scores, ldc: seen)
                     for g in 0..<group {
                         for r in 0..<rows {
                             infer_softmax_prefix(scores + (g * rows + r) * seen, Int32(start + i0 + r + 1), Int32(seen))
@@ -186,7 +191,7 @@ extension Transformer {
                     }
                     // outputs (group * rows, head_dim) = scores (group * rows, seen) · values (seen, head_dim)
                     BLAS.multiply(m: group * rows, n: d, k: seen, a: scores, lda: seen, b: headValues,
-                                  ldb: c.kvDim, c: stackedOutputs, ldc: d)
+                                  ldb: d, c: stackedOutputs, ldc: d)
                     for g in 0..<group {
                         let head = (kvHead * group + g) * d
                         for r in 0..<rows {

@@ -44,7 +44,8 @@ public final class Session: @unchecked Sendable {
         }
         self.model = model
         self.contextLength = length
-        cache = KVCache(layerCount: model.config.layerCount, capacity: length, kvDim: model.config.kvDim)
+        cache = KVCache(layerCount: model.config.layerCount, capacity: length,
+                        kvHeadCount: model.config.kvHeadCount, headDim: model.config.headDim)
         buffers = ForwardBuffers(config: model.config, context: length)
         pool = ThreadPool(threads: threadCount)
         let interleaved = model.transformer.weights.layers.first.map {

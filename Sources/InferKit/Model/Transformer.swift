@@ -6,6 +6,8 @@ final class ForwardBuffers {
     let normed: UnsafeMutablePointer<Float>     // (dim) normalized input of a sublayer
     let sublayer: UnsafeMutablePointer<Float>   // (dim) output of a sublayer
     let q: UnsafeMutablePointer<Float>          // (n_heads * head_dim)
+    let key: UnsafeMutablePointer<Float>        // (n_kv_heads * head_dim) this position's, before the cache
+    let value: UnsafeMutablePointer<Float>      // (n_kv_heads * head_dim)
     let attention: UnsafeMutablePointer<Float>  // (n_heads * head_dim) attention output
     let gate: UnsafeMutablePointer<Float>       // (hidden_dim)
     let up: UnsafeMutablePointer<Float>         // (hidden_dim)
@@ -23,10 +25,11 @@ final class ForwardBuffers {
         }
         x = make(c.dim); normed = make(c.dim); sublayer = make(c.dim)
         q = make(c.qDim); attention = make(c.qDim)
+        key = make(c.kvDim); value = make(c.kvDim)
         gate = make(c.hiddenDim); up = make(c.hiddenDim)
         scores = make(c.headCount * context); logits = make(c.vocabularySize)
         ropeCos = make(c.ropeDim / 2); ropeSin = make(c.ropeDim / 2)
-        all = [x, normed, sublayer, q, attention, gate, up, scores, logits, ropeCos, ropeSin]
+        all = [x, normed, sublayer, q, key, value, attention, gate, up, scores, logits, ropeCos, ropeSin]
     }
 
     deinit { for p in all { p.deallocate() } }
@@ -53,17 +56,16 @@ struct Transformer: Sendable {
         for (l, layer) in weights.layers.enumerated() {
             // Attention.
             infer_rmsnorm(b.normed, b.x, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
-            let keyRow = cache.keys(layer: l, position: pos)     // (n_kv_heads * head_dim)
-            let valueRow = cache.values(layer: l, position: pos) // (n_kv_heads * head_dim)
-            pool.multiply(b.normed, by: [layer.wq, layer.wk, layer.wv], into: [b.q, keyRow, valueRow])
+            pool.multiply(b.normed, by: [layer.wq, layer.wk, layer.wv], into: [b.q, b.key, b.value])
             for h in 0..<c.headCount {
                 infer_rope_rotate(b.q + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
             for h in 0..<c.kvHeadCount {
-                infer_rope_rotate(keyRow + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
+                infer_rope_rotate(b.key + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
-            pool.attention(query: b.q, keys: cache.keys(layer: l), values: cache.values(layer: l), config: c,
-                           positionCount: pos + 1, scores: b.scores, scoresStride: cache.capacity, into: b.attention)
+            cache.store(layer: l, start: pos, count: 1, keys: b.key, values: b.value, rowStride: c.kvDim)
+            pool.attention(query: b.q, cache: cache, layer: l, config: c, positionCount: pos + 1,
+                           scores: b.scores, into: b.attention)
             layer.wo.multiply(b.attention, into: b.sublayer, using: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
 
