@@ -6,7 +6,9 @@
 // Q4_0 token with one thread); the heads of a group take each block of positions in turn, so
 // the cache is read from memory once per group, not once per head; the softmax takes the
 // batched path's vectorized exp (expf's slow path for underflowing scores alone cost 0.7% of a
-// Q4_K_M token). The results agree with the scalar path to within a few f32 ulps (fused
+// Q4_K_M token). No software prefetch: a head's rows are one contiguous stream in the cache,
+// which the hardware prefetcher follows (asking 32 positions ahead made tg64 at depth 2048
+// 5% slower). The results agree with the scalar path to within a few f32 ulps (fused
 // multiply-adds, another exp), not bit for bit.
 #if defined(__x86_64__)
 #include "kernels.h"
@@ -54,20 +56,6 @@ __attribute__((always_inline)) AVX2_FMA static inline void add_values(int lanes,
     for (int j = 0; j < lanes; j++) _mm256_storeu_ps(o + 8 * j, acc[j]);
 }
 
-/// Asks for the rows of positions [t0, t1) of one KV head (head_dim floats each, `stride`
-/// apart), PREFETCH_POSITIONS ahead of their use: a head's rows are a few cache lines every
-/// `stride` floats, a pattern the hardware prefetcher follows too slowly. Measured at 2048
-/// positions (TinyLlama Q4_0): tg +7% with two threads, +1% with one, at 32 positions ahead;
-/// 64 and 128 gave two threads a little more and cost one thread 4-5%.
-AVX2_FMA static inline void prefetch_rows(const float *rows, size_t stride, int t0, int t1, int head_dim) {
-    for (int t = t0; t < t1; t++) {
-        const char *row = (const char *)(rows + (size_t)t * stride);
-        for (int b = 0; b < head_dim * (int)sizeof(float); b += 64) _mm_prefetch(row + b, _MM_HINT_T0);
-    }
-}
-
-#define PREFETCH_POSITIONS 32
-
 /// Positions of V a pass takes for every head before moving on (16 rows of a 128-wide head
 /// are 8 KB, which the other heads then read from L1).
 #define VALUE_BLOCK 16
@@ -84,8 +72,6 @@ AVX2_FMA void infer_attention_heads_avx2(const float *q, int heads, const float 
     // long contexts, and the weights streamed between tokens leave none of it in cache).
     int t = 0;
     for (; t + 8 <= n_pos; t += 8) {
-        int ahead = t + PREFETCH_POSITIONS;
-        if (ahead < n_pos) prefetch_rows(k, stride, ahead, ahead + 8 < n_pos ? ahead + 8 : n_pos, head_dim);
         for (int h = 0; h < heads; h++) {
             scores_of_8(q + (size_t)h * head_dim, k + (size_t)t * stride, stride, head_dim, scale,
                         scores + (size_t)h * scores_stride + t);
@@ -100,8 +86,6 @@ AVX2_FMA void infer_attention_heads_avx2(const float *q, int heads, const float 
     // output element adds its terms in the order of t, as a head alone would.
     for (int t0 = 0; t0 < n_pos; t0 += VALUE_BLOCK) {
         int t1 = t0 + VALUE_BLOCK < n_pos ? t0 + VALUE_BLOCK : n_pos;
-        int ahead = t0 + PREFETCH_POSITIONS;
-        if (ahead < n_pos) prefetch_rows(v, stride, ahead, ahead + VALUE_BLOCK < n_pos ? ahead + VALUE_BLOCK : n_pos, head_dim);
         for (int h = 0; h < heads; h++) {
             const float *s = scores + (size_t)h * scores_stride;
             float *o_h = out + (size_t)h * head_dim;
