@@ -5,9 +5,13 @@
 // after each job (a new job starts within a microsecond, no system call), and only then
 // sleep on a condition variable; the caller waits for the last ranges the same way. The
 // spins are short because a spinning thread is a busy thread to the scheduler: on a
-// machine shared with other work it would lose its turn when it has work. Work is handed out in ranges of shrinking size
-// (guided scheduling, capped): large first ranges keep the shared counter quiet, small
-// last ones even out threads that were slowed down (by another process, say).
+// machine shared with other work it would lose its turn when it has work. Work is handed
+// out in ranges of shrinking size (guided scheduling, capped): each range a thread takes is
+// a new stream of weights for the hardware prefetcher to pick up, so the first ranges are
+// as large as an even split (half the job each with two threads: the products of a
+// TinyLlama token streamed 84-88% of what the read probe reads in this host's fast minutes,
+// against 76-78% with quarters of it), and small last ones even out threads that were
+// slowed down (by another process, say).
 #include "kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -103,7 +107,7 @@ static void work(infer_pool *pool, unsigned generation, int thread) {
         // Pairs with the caller's release fence: fields of a newer job seen here mean the
         // compare-and-swap below sees that job's closed cursor, and fails.
         atomic_thread_fence(memory_order_acquire);
-        int size = (count - begin) / (4 * pool->threads);
+        int size = (count - begin) / pool->threads;
         if (size > MAX_RANGE_GRAINS * grain) size = MAX_RANGE_GRAINS * grain;
         if (size < grain) size = grain;
         int end = begin + size < count ? begin + size : count;
