@@ -35,9 +35,13 @@ final class ThreadPool {
         var descriptors = matrices.map(\.descriptor)
         descriptors.withUnsafeMutableBufferPointer { m in
             let products = m.indices.map { infer_product(w: m.baseAddress! + $0, x: x, y: outputs[$0]) }
-            let count = Int32(products.count)
-            infer_matvec(pool, products, count, scratch(bytes: infer_matvec_scratch_bytes(products, count)))
+            multiply(products, count: products.count)
         }
+    }
+
+    /// The `count` products at `products` as one parallel job (see `infer_matvec`).
+    func multiply(_ products: UnsafePointer<infer_product>, count: Int) {
+        infer_matvec(pool, products, Int32(count), scratch(bytes: infer_matvec_scratch_bytes(products, Int32(count))))
     }
 
     /// Attention of every query head over positions [0, positionCount) of layer `layer` of

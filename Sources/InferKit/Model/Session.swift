@@ -25,6 +25,7 @@ public final class Session: @unchecked Sendable {
     public var smallestBatch: Int
     private let cache: KVCache
     private let buffers: ForwardBuffers
+    private let products: TokenProducts
     private let pool: ThreadPool
     private lazy var batchBuffers = BatchBuffers(config: model.config, context: contextLength, threads: threadCount)
 
@@ -47,6 +48,7 @@ public final class Session: @unchecked Sendable {
         cache = KVCache(layerCount: model.config.layerCount, capacity: length,
                         kvHeadCount: model.config.kvHeadCount, headDim: model.config.headDim)
         buffers = ForwardBuffers(config: model.config, context: length)
+        products = TokenProducts(weights: model.transformer.weights, buffers: buffers)
         pool = ThreadPool(threads: threadCount)
         let interleaved = model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].compactMap { $0.interleaved?.type }
@@ -77,7 +79,8 @@ public final class Session: @unchecked Sendable {
             let wanted = chunk.clamped(to: scored)
             if chunk.count < max(2, smallestBatch) {
                 for index in chunk {
-                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, buffers: buffers, pool: pool)
+                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, buffers: buffers,
+                                              products: products, pool: pool)
                     tokens.append(newTokens[index])
                     if wanted.contains(index) { try body(index, logits) }
                 }

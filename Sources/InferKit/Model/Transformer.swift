@@ -43,9 +43,10 @@ struct Transformer: Sendable {
     let weights: ModelWeights
 
     /// Runs token `token` at `position`, writing its keys and values into the cache and
-    /// the next-token logits into `buffers.logits`. Matrix products and attention run on
-    /// `pool`'s threads.
-    func forward(token: Int, position pos: Int, cache: KVCache, buffers b: ForwardBuffers, pool: ThreadPool) {
+    /// the next-token logits into `buffers.logits`. Matrix products (`products`, over these
+    /// buffers) and attention run on `pool`'s threads.
+    func forward(token: Int, position pos: Int, cache: KVCache, buffers b: ForwardBuffers, products: TokenProducts,
+                 pool: ThreadPool) {
         let c = config
         let headDim = c.headDim
         let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
@@ -56,7 +57,7 @@ struct Transformer: Sendable {
         for (l, layer) in weights.layers.enumerated() {
             // Attention.
             infer_rmsnorm(b.normed, b.x, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
-            pool.multiply(b.normed, by: [layer.wq, layer.wk, layer.wv], into: [b.q, b.key, b.value])
+            products.run(.qkv, layer: l, on: pool)
             for h in 0..<c.headCount {
                 infer_rope_rotate(b.q + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
@@ -66,17 +67,17 @@ struct Transformer: Sendable {
             cache.store(layer: l, start: pos, count: 1, keys: b.key, values: b.value, rowStride: c.kvDim)
             pool.attention(query: b.q, cache: cache, layer: l, config: c, positionCount: pos + 1,
                            scores: b.scores, into: b.attention)
-            layer.wo.multiply(b.attention, into: b.sublayer, using: pool)
+            products.run(.output, layer: l, on: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
 
             // Feed-forward.
             infer_rmsnorm(b.normed, b.x, layer.ffnNorm, Int32(c.dim), c.rmsEpsilon)
-            pool.multiply(b.normed, by: [layer.gate, layer.up], into: [b.gate, b.up])
+            products.run(.gateUp, layer: l, on: pool)
             infer_swiglu_batch(b.gate, b.up, c.hiddenDim)
-            layer.down.multiply(b.gate, into: b.sublayer, using: pool)
+            products.run(.down, layer: l, on: pool)
             infer_add(b.x, b.sublayer, Int32(c.dim))
         }
         infer_rmsnorm(b.x, b.x, weights.outputNorm, Int32(c.dim), c.rmsEpsilon)
-        weights.output.multiply(b.x, into: b.logits, using: pool)
+        products.runLogits(on: pool)
     }
 }

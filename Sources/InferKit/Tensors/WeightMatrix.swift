@@ -48,11 +48,6 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// y = W x on the pool's threads; y has `rows` elements.
-    func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, using pool: ThreadPool) {
-        pool.multiply(x, by: [self], into: [y])
-    }
-
     /// Row `r` as f32 (the embedding lookup).
     func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         if interleaved != nil {
