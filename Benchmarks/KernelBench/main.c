@@ -3,6 +3,7 @@
 //
 //   swift run -c release kernel-bench [--quick] [--best] [--cpu-time] [file.gguf ...]
 //   swift run -c release kernel-bench --probe-only THREADS [file.gguf ...]
+//   swift run -c release kernel-bench --token-products THREADS [ROUNDS]   (token_products.c)
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
 // larger than the caches, with 1 thread and with every core, and prints GB/s of weights
@@ -12,6 +13,7 @@
 // reading loop gets); given files are probed the same way through a read-only mapping, as
 // model weights are read.
 #include "kernels.h"
+#include "bench.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,7 @@
 /// process has the core (a busy shared machine), instead of the wall clock.
 static int cpu_clock = 0;
 
-static double now(void) {
+double now(void) {
     struct timespec t;
     clock_gettime(cpu_clock ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -43,14 +45,14 @@ static int compare_double(const void *a, const void *b) {
 /// machine is busy with other work.
 static int report_best = 0;
 
-static double median(double *v, int n) {
+double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, compare_double);
     if (report_best) return v[n - 1];
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t next_random(void) {
+uint64_t next_random(void) {
     rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
     return rng;
 }
@@ -95,7 +97,7 @@ static void probe_task(void *context, int begin, int end, int thread) {
     p->sink += s;
 }
 
-static double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats) {
+double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats) {
     probe p = {data, bytes, 0};
     double gbs[16];
     read_range(data, bytes);  // fault the pages in
@@ -227,6 +229,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--best") == 0) report_best = 1;
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
         if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), 512u << 20, argc, argv);
+        if (strcmp(argv[i], "--token-products") == 0 && i + 1 < argc) {
+            return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20);
+        }
     }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);
     const char *isa_names[] = {"scalar", "AVX2", "NEON", "AVX-512"};

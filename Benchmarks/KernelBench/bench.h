@@ -1,0 +1,18 @@
+// What kernel-bench's parts share (main.c).
+#ifndef KERNEL_BENCH_H
+#define KERNEL_BENCH_H
+#include "kernels.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/// Seconds, by the wall clock (or the thread's CPU clock with --cpu-time).
+double now(void);
+/// Median of v[0..n) (sorts v), or the largest with --best.
+double median(double *v, int n);
+uint64_t next_random(void);
+/// GB/s that the pool's threads read from `bytes` at `data` (whole MiB), median of `repeats`.
+double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats);
+
+/// --token-products THREADS ROUNDS (token_products.c).
+int token_products(int threads, int rounds);
+#endif

@@ -1,0 +1,131 @@
+// --token-products THREADS [ROUNDS]: the matrix-vector products of generated tokens of a
+// TinyLlama-shaped Q4_0 model (22 layers; dim 2048, 4 KV heads of 64, ffn 5632, vocab 32000),
+// in the jobs and order of infer's generation (Q, K and V as one job, O, gate and up as one,
+// down; the output matrix last), alternated with the read probe, round after round.
+//
+// This host's bandwidth moves from minute to minute (a two-thread probe reads 30 to 70 GB/s),
+// so a share of the probe means something only against probes taken around the same
+// products: each round prints the probe before and after its tokens, and the summary gives
+// the median share in each band of probe bandwidth. The products alone: no attention, norms
+// or other per-token work, which is what tells the pool's and the kernels' share from the
+// rest of a token. Weights are what infer computes with on this CPU: Q4_0 rows interleaved by
+// 8 on huge pages with AVX-512 VNNI, rows in place elsewhere.
+#include "bench.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAYERS 22
+#define VOCAB 32000
+#define TOKENS_PER_ROUND 5
+#define PROBE_BYTES ((size_t)512 << 20)
+
+enum { WQ, WK, WV, WO, GATE, UP, DOWN, MATRICES };
+static const int shapes[MATRICES][2] = {  // rows, columns
+    {2048, 2048}, {256, 2048}, {256, 2048}, {2048, 2048}, {5632, 2048}, {5632, 2048}, {2048, 5632},
+};
+
+typedef struct {
+    infer_matrix w;
+    size_t bytes;  // of w.data
+} owned_matrix;
+
+/// A Q4_0 matrix of random quants with small scales, as infer keeps one on this CPU.
+static owned_matrix make_matrix(int rows, int cols) {
+    size_t row_bytes = (size_t)cols / 32 * 18, bytes = row_bytes * (size_t)rows;
+    char *q4 = malloc(bytes);
+    uint16_t scale = infer_fp32_to_fp16(0.001f);
+    for (size_t i = 0; i + 8 <= bytes; i += 8) { uint64_t r = next_random(); memcpy(q4 + i, &r, 8); }
+    for (size_t b = 0; b < bytes; b += 18) memcpy(q4 + b, &scale, 2);
+    if (infer_isa_active() != INFER_ISA_AVX512) {
+        return (owned_matrix){{INFER_TYPE_Q4_0, q4, row_bytes, rows, cols, NULL, 0}, bytes};
+    }
+    size_t x8_bytes = infer_interleaved_bytes(INFER_TYPE_Q4_0_X8, rows, cols);
+    char *x8 = infer_huge_pages_alloc(x8_bytes);
+    infer_interleave(INFER_TYPE_Q4_0_X8, q4, row_bytes, rows, cols, x8);
+    free(q4);
+    return (owned_matrix){{INFER_TYPE_Q4_0_X8, x8, 0, rows, cols, NULL, 0}, x8_bytes};
+}
+
+static void free_matrix(owned_matrix *m) {
+    if (m->w.type == INFER_TYPE_Q4_0_X8) infer_huge_pages_free((void *)m->w.data, m->bytes);
+    else free((void *)m->w.data);
+}
+
+/// One token's products. x: (5632) activation, y: one (VOCAB) output per matrix.
+static void token(infer_pool *pool, owned_matrix (*layers)[MATRICES], owned_matrix *output, const float *x,
+                  float *y[MATRICES], void *scratch) {
+    for (int l = 0; l < LAYERS; l++) {
+        owned_matrix *m = layers[l];
+        infer_product qkv[3] = {{&m[WQ].w, x, y[WQ]}, {&m[WK].w, x, y[WK]}, {&m[WV].w, x, y[WV]}};
+        infer_matvec(pool, qkv, 3, scratch);
+        infer_product o = {&m[WO].w, x, y[WO]};
+        infer_matvec(pool, &o, 1, scratch);
+        infer_product ffn[2] = {{&m[GATE].w, x, y[GATE]}, {&m[UP].w, x, y[UP]}};
+        infer_matvec(pool, ffn, 2, scratch);
+        infer_product down = {&m[DOWN].w, x, y[DOWN]};
+        infer_matvec(pool, &down, 1, scratch);
+    }
+    infer_product logits = {&output->w, x, y[WQ]};
+    infer_matvec(pool, &logits, 1, scratch);
+}
+
+int token_products(int threads, int rounds) {
+    if (rounds < 1) rounds = 1;
+    infer_pool *pool = infer_pool_create(threads);
+    static owned_matrix layers[LAYERS][MATRICES];
+    size_t weight_bytes = 0;
+    for (int l = 0; l < LAYERS; l++) {
+        for (int m = 0; m < MATRICES; m++) {
+            layers[l][m] = make_matrix(shapes[m][0], shapes[m][1]);
+            weight_bytes += layers[l][m].bytes;
+        }
+    }
+    owned_matrix output = make_matrix(VOCAB, 2048);
+    weight_bytes += output.bytes;
+    float *x = malloc(5632 * sizeof(float)), *y[MATRICES];
+    for (int i = 0; i < 5632; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
+    for (int m = 0; m < MATRICES; m++) y[m] = malloc(VOCAB * sizeof(float));
+    void *scratch = aligned_alloc(64, 1 << 20);  // activations of up to 5632 columns, with room
+    char *buffer = infer_huge_pages_alloc(PROBE_BYTES);
+    if (!pool || !scratch || !buffer) return 1;
+    memset(buffer, 1, PROBE_BYTES);
+
+    printf("products of a TinyLlama-shaped %s token: %.1f MB of weights; %d threads; %d tokens a round\n",
+           output.w.type == INFER_TYPE_Q4_0_X8 ? "Q4_0 (8 rows interleaved)" : "Q4_0", weight_bytes / 1e6, threads,
+           TOKENS_PER_ROUND);
+    token(pool, layers, &output, x, y, scratch);  // warm-up
+    double *probes = malloc((size_t)rounds * sizeof(double)), *shares = malloc((size_t)rounds * sizeof(double));
+    for (int r = 0; r < rounds; r++) {
+        double before = read_bandwidth(pool, buffer, PROBE_BYTES, 1);
+        double t = now();
+        for (int k = 0; k < TOKENS_PER_ROUND; k++) token(pool, layers, &output, x, y, scratch);
+        double products = (double)weight_bytes * TOKENS_PER_ROUND / (now() - t) / 1e9;
+        double after = read_bandwidth(pool, buffer, PROBE_BYTES, 1);
+        probes[r] = 0.5 * (before + after);
+        shares[r] = products / probes[r];
+        printf("round %3d: probe %5.1f GB/s, products %5.1f GB/s, probe %5.1f GB/s: %3.0f%% of the probes' mean\n", r,
+               before, products, after, 100 * shares[r]);
+    }
+    printf("\nmedian share of the probe, by the probes' mean:\n");
+    double band_shares[512];
+    for (int band = 0; band < 200; band += 10) {
+        int n = 0;
+        for (int r = 0; r < rounds && n < 512; r++) {
+            if (probes[r] >= band && probes[r] < band + 10) band_shares[n++] = shares[r];
+        }
+        if (n) printf("  %3d-%3d GB/s: %3.0f%% (%d rounds)\n", band, band + 10, 100 * median(band_shares, n), n);
+    }
+    free(probes);
+    free(shares);
+    infer_huge_pages_free(buffer, PROBE_BYTES);
+    free(scratch);
+    for (int m = 0; m < MATRICES; m++) free(y[m]);
+    free(x);
+    free_matrix(&output);
+    for (int l = 0; l < LAYERS; l++) {
+        for (int m = 0; m < MATRICES; m++) free_matrix(&layers[l][m]);
+    }
+    infer_pool_destroy(pool);
+    return 0;
+}
