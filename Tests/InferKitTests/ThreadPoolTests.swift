@@ -93,6 +93,29 @@ struct ThreadPoolTests {
             defer { infer_pool_destroy(pool) }
             #expect(run(pool) == serial, "\(threads) threads")
         }
+        // The same cache laid out by head, as sessions keep it: KV head j's rows from
+        // j * headStride, headDim apart.
+        let headStride = positions * headDim
+        func byHead(_ rows: [Float]) -> [Float] {
+            var out: [Float] = []
+            for j in 0..<kvHeads {
+                for p in 0..<positions {
+                    let start = p * stride + j * headDim
+                    out += rows[start..<start + headDim]
+                }
+            }
+            return out
+        }
+        let keysByHead = byHead(keys), valuesByHead = byHead(values)
+        for threads in [1, 2, 3] {
+            let pool = infer_pool_create(Int32(threads))
+            defer { infer_pool_destroy(pool) }
+            var scores = [Float](repeating: 0, count: heads * positions)
+            var out = [Float](repeating: 0, count: heads * headDim)
+            infer_attention(pool, q, keysByHead, valuesByHead, headStride, headDim, Int32(heads), Int32(kvHeads),
+                            Int32(headDim), Int32(positions), 0.25, &scores, positions, &out)
+            #expect(out == serial, "laid out by head, \(threads) threads")
+        }
         // Head 5 reads KV head 5 / 4 = 1.
         var scores = [Float](repeating: 0, count: positions)
         var head5 = [Float](repeating: 0, count: headDim)
