@@ -10,6 +10,8 @@ double now(void);
 /// Median of v[0..n) (sorts v), or the largest with --best.
 double median(double *v, int n);
 uint64_t next_random(void);
+/// Random weights of `type` (a GGUF type): small floats, or random quants with small scales.
+void fill_weights(infer_type type, char *data, size_t bytes);
 /// GB/s that the pool's threads read from `bytes` at `data` (whole MiB), median of `repeats`.
 double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats);
 

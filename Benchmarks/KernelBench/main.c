@@ -147,6 +147,12 @@ static void fill(const type_info *t, char *data, size_t bytes) {
     }
 }
 
+void fill_weights(infer_type type, char *data, size_t bytes) {
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        if (types[k].type == type) fill(&types[k], data, bytes);
+    }
+}
+
 /// GB/s of the `bytes` of weights of w read by `repeats` products, median.
 static double product_gbs(infer_pool *pool, infer_matrix w, size_t bytes, int repeats) {
     float *x = malloc((size_t)w.cols * sizeof(float)), *y = malloc((size_t)w.rows * sizeof(float));

@@ -34,9 +34,7 @@ typedef struct {
 static owned_matrix make_matrix(int rows, int cols) {
     size_t row_bytes = (size_t)cols / 32 * 18, bytes = row_bytes * (size_t)rows;
     char *q4 = malloc(bytes);
-    uint16_t scale = infer_fp32_to_fp16(0.001f);
-    for (size_t i = 0; i + 8 <= bytes; i += 8) { uint64_t r = next_random(); memcpy(q4 + i, &r, 8); }
-    for (size_t b = 0; b < bytes; b += 18) memcpy(q4 + b, &scale, 2);
+    fill_weights(INFER_TYPE_Q4_0, q4, bytes);
     if (infer_isa_active() != INFER_ISA_AVX512) {
         return (owned_matrix){{INFER_TYPE_Q4_0, q4, row_bytes, rows, cols, NULL, 0}, bytes};
     }

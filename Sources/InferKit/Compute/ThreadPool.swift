@@ -28,17 +28,6 @@ final class ThreadPool {
         scratch?.deallocate()
     }
 
-    /// outputs[i] = matrices[i] x for the matrices that read the same x, as one parallel job:
-    /// x is prepared once, and the rows of all of them are split among the threads.
-    func multiply(_ x: UnsafePointer<Float>, by matrices: [WeightMatrix], into outputs: [UnsafeMutablePointer<Float>]) {
-        precondition(matrices.count == outputs.count && matrices.count <= Int(INFER_MATVEC_MAX_PRODUCTS))
-        var descriptors = matrices.map(\.descriptor)
-        descriptors.withUnsafeMutableBufferPointer { m in
-            let products = m.indices.map { infer_product(w: m.baseAddress! + $0, x: x, y: outputs[$0]) }
-            multiply(products, count: products.count)
-        }
-    }
-
     /// The `count` products at `products` as one parallel job (see `infer_matvec`).
     func multiply(_ products: UnsafePointer<infer_product>, count: Int) {
         infer_matvec(pool, products, Int32(count), scratch(bytes: infer_matvec_scratch_bytes(products, Int32(count))))

@@ -127,7 +127,7 @@ extension Transformer {
                     infer_rope_rotate(b.key + i * c.kvDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
                 }
             }
-            cache.store(layer: l, start: start, count: n, keys: b.key, values: b.value, rowStride: c.kvDim)
+            cache.store(layer: l, start: start, count: n, keys: b.key, values: b.value)
             causalAttention(count: n, start: start, cache: cache, layer: l, buffers: b, threads: threads)
             project(layer.wo, b.attention, into: b.sublayer, yStride: c.dim)
 

@@ -41,16 +41,15 @@ final class KVCache {
     }
 
     /// Writes the keys and values of `count` positions from `start` into layer `layer`:
-    /// row i of `newKeys` and `newValues` (n_kv_heads * head_dim, `rowStride` floats apart)
-    /// is position start + i.
+    /// row i of `newKeys` and `newValues`, (count, n_kv_heads * head_dim), is position start + i.
     func store(layer: Int, start: Int, count: Int, keys newKeys: UnsafePointer<Float>,
-               values newValues: UnsafePointer<Float>, rowStride: Int) {
+               values newValues: UnsafePointer<Float>) {
         precondition(start >= 0 && start + count <= capacity)
         let layerKeys = keys(layer: layer), layerValues = values(layer: layer)
         for head in 0..<kvHeadCount {
             let offset = head * headStride + start * headDim
             for i in 0..<count {
-                let row = i * rowStride + head * headDim
+                let row = (i * kvHeadCount + head) * headDim
                 (layerKeys + offset + i * headDim).update(from: newKeys + row, count: headDim)
                 (layerValues + offset + i * headDim).update(from: newValues + row, count: headDim)
             }

@@ -79,8 +79,8 @@ public final class Session: @unchecked Sendable {
             let wanted = chunk.clamped(to: scored)
             if chunk.count < max(2, smallestBatch) {
                 for index in chunk {
-                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, buffers: buffers,
-                                              products: products, pool: pool)
+                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, products: products,
+                                              pool: pool)
                     tokens.append(newTokens[index])
                     if wanted.contains(index) { try body(index, logits) }
                 }

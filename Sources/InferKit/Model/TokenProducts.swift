@@ -26,12 +26,15 @@ final class TokenProducts {
 
     private static let productsPerLayer = 7
 
+    /// The activations the products read and write.
+    let buffers: ForwardBuffers
     private let count: Int
     private let matrices: UnsafeMutablePointer<infer_matrix>   // (layers * 7 + 1)
     private let products: UnsafeMutablePointer<infer_product>  // (layers * 7 + 1); the last: logits
 
-    /// Products of `weights` reading and writing `b`; valid while both are.
+    /// Products of `weights` reading and writing `b`; valid while the weights are.
     init(weights: ModelWeights, buffers b: ForwardBuffers) {
+        buffers = b
         count = weights.layers.count * Self.productsPerLayer + 1
         matrices = .allocate(capacity: count)
         products = .allocate(capacity: count)

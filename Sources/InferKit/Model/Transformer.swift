@@ -43,10 +43,10 @@ struct Transformer: Sendable {
     let weights: ModelWeights
 
     /// Runs token `token` at `position`, writing its keys and values into the cache and
-    /// the next-token logits into `buffers.logits`. Matrix products (`products`, over these
-    /// buffers) and attention run on `pool`'s threads.
-    func forward(token: Int, position pos: Int, cache: KVCache, buffers b: ForwardBuffers, products: TokenProducts,
-                 pool: ThreadPool) {
+    /// the next-token logits into `products.buffers.logits`. Matrix products and attention
+    /// run on `pool`'s threads.
+    func forward(token: Int, position pos: Int, cache: KVCache, products: TokenProducts, pool: ThreadPool) {
+        let b = products.buffers
         let c = config
         let headDim = c.headDim
         let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
@@ -64,7 +64,7 @@ struct Transformer: Sendable {
             for h in 0..<c.kvHeadCount {
                 infer_rope_rotate(b.key + h * headDim, Int32(c.ropeDim), b.ropeCos, b.ropeSin, neox)
             }
-            cache.store(layer: l, start: pos, count: 1, keys: b.key, values: b.value, rowStride: c.kvDim)
+            cache.store(layer: l, start: pos, count: 1, keys: b.key, values: b.value)
             pool.attention(query: b.q, cache: cache, layer: l, config: c, positionCount: pos + 1,
                            scores: b.scores, into: b.attention)
             products.run(.output, layer: l, on: pool)
