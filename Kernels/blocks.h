@@ -98,7 +98,7 @@ typedef struct {
     uint16_t d[8];              // row j's d
     uint16_t dmin[8];
     uint8_t scales[8][8];       // [sub-block][row]: the 6-bit scales, unpacked
-    uint8_t mins[8][8];         // [sub-block][row]
+    uint8_t mins[4][8][2];      // [t][row][u]: the min of sub-block 2t + u (pairs, for VPDPWSSD)
     uint8_t qs[4][8][32];       // [32-byte chunk c][k][4 * row + b]: byte 4k + b of the row's chunk c
 } block_q4_K_x8;
 _Static_assert(sizeof(block_q4_K_x8) == 1184, "block_q4_K_x8 is 1184 bytes");
@@ -128,21 +128,17 @@ static inline int q6_K_value(const block_q6_K *b, int e) {
     return low | high << 4;
 }
 
-/// Block i of 8 consecutive q6_K rows, interleaved for the 8-row kernel (q6_K_x8.c). Element
-/// e's 6-bit value is its low 4 bits and its high 2 bits, stored for 4 elements of a row side
-/// by side with the other 7 rows' same elements, as in block_q4_K_x8; everything in the order
-/// the kernel reads it (a kernel that jumped back within a block streamed at a quarter speed).
+/// Block i of 8 consecutive q6_K rows, interleaved for the 8-row kernel (q6_K_x8.c). Each
+/// 16-element sub-block of the 8 rows is three 32-byte vectors of 4-byte groups, row j's at
+/// [4 * j]: the low 6 bits of vector v's byte b hold element 4v + b of the sub-block whole, and
+/// the top 2 bits of the three vectors together hold element 12 + b (its bits 0-1 in vector 0,
+/// 2-3 in vector 1, 4-5 in vector 2), so three masks give three elements' values and one merge
+/// the fourth's. The head (d, scales) comes first: everything in the order the kernel reads it
+/// (a kernel that jumped back within a block streamed at a quarter speed).
 typedef struct {
-    struct {
-        struct {
-            uint8_t ql[2][32];  // [h][4 * row + b]: low 4 bits of element 128p + 64h + 4k + b in
-                                // the low nibble, of that element + 32 in the high one
-            uint8_t qh[32];     // [4 * row + b]: high 2 bits of the four elements
-                                // 128p + 32m + 4k + b, m = 0..3, in bits 2m and 2m + 1
-        } q[8];                 // [k]
-        int8_t scales[8][8];    // [sub-block 8p + s][row]
-    } half[2];                  // [p]: elements 128p to 128p + 127
     uint16_t d[8];              // row j's d
+    int8_t scales[8][8][2];     // [t][row][u]: the scale of sub-block 2t + u (pairs, for VPDPWSSD)
+    uint8_t q[16][3][32];       // [sub-block][v][4 * row + b]
 } block_q6_K_x8;
 _Static_assert(sizeof(block_q6_K_x8) == 8 * sizeof(block_q6_K), "block_q6_K_x8 is 8 blocks");
 

@@ -180,7 +180,7 @@ static void pack_q4_K_x8_group(const block_q4_K_x8 *x, uint8_t *p, int lane0) {
         float *scales = (float *)(p + PANEL * BLOCK);
         for (int j = 0; j < 8; j++) {
             scales[lane0 + j] = infer_fp16_to_fp32(x->d[j]) * (float)x->scales[s][j];
-            scales[PANEL + lane0 + j] = -infer_fp16_to_fp32(x->dmin[j]) * (float)x->mins[s][j];
+            scales[PANEL + lane0 + j] = -infer_fp16_to_fp32(x->dmin[j]) * (float)x->mins[s / 2][j][s % 2];
         }
     }
 }
