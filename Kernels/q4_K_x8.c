@@ -12,6 +12,7 @@
 #include "blocks.h"
 #include "kernel_table.h"
 #include <string.h>
+#include "prefetch.h"
 
 size_t infer_q4_K_x8_bytes(int rows, int cols) {
     return (size_t)(rows / 8) * (size_t)(cols / QK_K) * sizeof(block_q4_K_x8);
@@ -73,6 +74,7 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
     __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();  // lanes: the 8 rows
     for (int i = 0; i < n / QK_K; i++) {
         const int8_t *y = x[i].qs;
+        prefetch_x8(&w[i], (int)offsetof(block_q4_K_x8, qs));  // the head: 160 bytes
         // The block's head first (d, dmin, mins; the scales share their cache lines), then the
         // quants: memory read in order, which the hardware prefetcher follows.
         __m256 dy = _mm256_set1_ps(x[i].d);
@@ -100,6 +102,7 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
             __m256i lo[2], hi[2];  // sub-blocks 2c and 2c + 1, per row, even and odd groups k
             lo[0] = lo[1] = hi[0] = hi[1] = _mm256_setzero_si256();
             for (int k = 0; k < 8; k++) {
+                if (k % 2 == 0) prefetch_x8(w[i].qs[c][k], 64);
                 __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs[c][k]);
                 int32_t ylo, yhi;
                 memcpy(&ylo, y + 64 * c + 4 * k, 4);

@@ -10,6 +10,7 @@
 #include "blocks.h"
 #include "kernel_table.h"
 #include <string.h>
+#include "prefetch.h"
 
 size_t infer_q6_K_x8_bytes(int rows, int cols) {
     return (size_t)(rows / 8) * (size_t)(cols / QK_K) * sizeof(block_q6_K_x8);
@@ -75,6 +76,7 @@ VNNI void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float ou
     __m256 acc = _mm256_setzero_ps();  // lanes: the 8 rows
     for (int i = 0; i < n / QK_K; i++) {
         const int8_t *y = x[i].qs;
+        prefetch_x8(&w[i], (int)offsetof(block_q6_K_x8, q));  // the head: 144 bytes
         __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d)), _mm256_set1_ps(x[i].d));
         __m256i sum = _mm256_setzero_si256(), offset = sum;
         for (int t = 0; t < 8; t++) {
@@ -87,6 +89,7 @@ VNNI void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float ou
             for (int u = 0; u < 2; u++) {
                 int s = 2 * t + u;
                 const int8_t *ys = y + 16 * s;
+                prefetch_x8(w[i].q[s], 96);
                 __m256i v0 = _mm256_loadu_si256((const __m256i *)w[i].q[s][0]);
                 __m256i v1 = _mm256_loadu_si256((const __m256i *)w[i].q[s][1]);
                 __m256i v2 = _mm256_loadu_si256((const __m256i *)w[i].q[s][2]);

@@ -15,6 +15,6 @@ void fill_weights(infer_type type, char *data, size_t bytes);
 /// GB/s that the pool's threads read from `bytes` at `data` (whole MiB), median of `repeats`.
 double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats);
 
-/// --token-products THREADS ROUNDS (token_products.c).
-int token_products(int threads, int rounds);
+/// --token-products THREADS ROUNDS MIX (token_products.c; MIX: "Q4_0" or "Q4_K_M").
+int token_products(int threads, int rounds, const char *mix);
 #endif

@@ -3,7 +3,7 @@
 //
 //   swift run -c release kernel-bench [--quick] [--best] [--cpu-time] [file.gguf ...]
 //   swift run -c release kernel-bench --probe-only THREADS [file.gguf ...]
-//   swift run -c release kernel-bench --token-products THREADS [ROUNDS]   (token_products.c)
+//   swift run -c release kernel-bench --token-products THREADS [ROUNDS] [Q4_0 | Q4_K_M]   (token_products.c)
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
 // larger than the caches, with 1 thread and with every core, and prints GB/s of weights
@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
         if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), 512u << 20, argc, argv);
         if (strcmp(argv[i], "--token-products") == 0 && i + 1 < argc) {
-            return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20);
+            return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20, i + 3 < argc ? argv[i + 3] : "Q4_0");
         }
     }
     infer_pool *one = infer_pool_create(1), *all = infer_pool_create(threads);

@@ -1,5 +1,7 @@
-// --token-products THREADS [ROUNDS]: the matrix-vector products of generated tokens of a
-// TinyLlama-shaped Q4_0 model (22 layers; dim 2048, 4 KV heads of 64, ffn 5632, vocab 32000),
+// --token-products THREADS [ROUNDS] [Q4_0 | Q4_K_M]: the matrix-vector products of generated
+// tokens of a TinyLlama-shaped model (22 layers; dim 2048, 4 KV heads of 64, ffn 5632, vocab
+// 32000) in Q4_0 (every matrix) or Q4_K_M's mix (Q4_K, with V and the down projection in Q6_K
+// in every other layer, as llama.cpp's Q4_K_M gives half its layers, and the output in Q6_K),
 // in the jobs and order of infer's generation (Q, K and V as one job, O, gate and up as one,
 // down; the output matrix last), alternated with the read probe, round after round.
 //
@@ -8,8 +10,8 @@
 // products: each round prints the probe before and after its tokens, and the summary gives
 // the median share in each band of probe bandwidth. The products alone: no attention, norms
 // or other per-token work, which is what tells the pool's and the kernels' share from the
-// rest of a token. Weights are what infer computes with on this CPU: Q4_0 rows interleaved by
-// 8 on huge pages with AVX-512 VNNI, rows in place elsewhere.
+// rest of a token. Weights are what infer computes with on this CPU: rows interleaved by 8 on
+// huge pages with AVX-512 VNNI, rows in place elsewhere.
 #include "bench.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,23 +32,27 @@ typedef struct {
     size_t bytes;  // of w.data
 } owned_matrix;
 
-/// A Q4_0 matrix of random quants with small scales, as infer keeps one on this CPU.
-static owned_matrix make_matrix(int rows, int cols) {
-    size_t row_bytes = (size_t)cols / 32 * 18, bytes = row_bytes * (size_t)rows;
-    char *q4 = malloc(bytes);
-    fill_weights(INFER_TYPE_Q4_0, q4, bytes);
+/// A matrix of random quants with small scales (Q4_0, Q4_K or Q6_K), as infer keeps one on this CPU.
+static owned_matrix make_matrix(infer_type type, int rows, int cols) {
+    int block = infer_type_block_size(type);
+    size_t block_bytes = type == INFER_TYPE_Q4_0 ? 18 : type == INFER_TYPE_Q4_K ? 144 : 210;
+    size_t row_bytes = (size_t)(cols / block) * block_bytes, bytes = row_bytes * (size_t)rows;
+    char *file = malloc(bytes);
+    fill_weights(type, file, bytes);
     if (infer_isa_active() != INFER_ISA_AVX512) {
-        return (owned_matrix){{INFER_TYPE_Q4_0, q4, row_bytes, rows, cols, NULL, 0}, bytes};
+        return (owned_matrix){{type, file, row_bytes, rows, cols, NULL, 0}, bytes};
     }
-    size_t x8_bytes = infer_interleaved_bytes(INFER_TYPE_Q4_0_X8, rows, cols);
+    infer_type x8_type = type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8 : type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8
+                       : INFER_TYPE_Q6_K_X8;
+    size_t x8_bytes = infer_interleaved_bytes(x8_type, rows, cols);
     char *x8 = infer_huge_pages_alloc(x8_bytes);
-    infer_interleave(INFER_TYPE_Q4_0_X8, q4, row_bytes, rows, cols, x8);
-    free(q4);
-    return (owned_matrix){{INFER_TYPE_Q4_0_X8, x8, 0, rows, cols, NULL, 0}, x8_bytes};
+    infer_interleave(x8_type, file, row_bytes, rows, cols, x8);
+    free(file);
+    return (owned_matrix){{x8_type, x8, 0, rows, cols, NULL, 0}, x8_bytes};
 }
 
 static void free_matrix(owned_matrix *m) {
-    if (m->w.type == INFER_TYPE_Q4_0_X8) infer_huge_pages_free((void *)m->w.data, m->bytes);
+    if (m->w.row_bytes == 0) infer_huge_pages_free((void *)m->w.data, m->bytes);  // an interleaved copy
     else free((void *)m->w.data);
 }
 
@@ -68,18 +74,25 @@ static void token(infer_pool *pool, owned_matrix (*layers)[MATRICES], owned_matr
     infer_matvec(pool, &logits, 1, scratch);
 }
 
-int token_products(int threads, int rounds) {
+int token_products(int threads, int rounds, const char *mix) {
     if (rounds < 1) rounds = 1;
+    int k_mix = strcmp(mix, "Q4_K_M") == 0;
+    if (!k_mix && strcmp(mix, "Q4_0") != 0) {
+        fprintf(stderr, "--token-products: unknown mix %s (Q4_0 or Q4_K_M)\n", mix);
+        return 2;
+    }
     infer_pool *pool = infer_pool_create(threads);
     static owned_matrix layers[LAYERS][MATRICES];
     size_t weight_bytes = 0;
     for (int l = 0; l < LAYERS; l++) {
         for (int m = 0; m < MATRICES; m++) {
-            layers[l][m] = make_matrix(shapes[m][0], shapes[m][1]);
+            infer_type type = !k_mix ? INFER_TYPE_Q4_0
+                            : (m == WV || m == DOWN) && l % 2 == 0 ? INFER_TYPE_Q6_K : INFER_TYPE_Q4_K;
+            layers[l][m] = make_matrix(type, shapes[m][0], shapes[m][1]);
             weight_bytes += layers[l][m].bytes;
         }
     }
-    owned_matrix output = make_matrix(VOCAB, 2048);
+    owned_matrix output = make_matrix(k_mix ? INFER_TYPE_Q6_K : INFER_TYPE_Q4_0, VOCAB, 2048);
     weight_bytes += output.bytes;
     float *x = malloc(5632 * sizeof(float)), *y[MATRICES];
     for (int i = 0; i < 5632; i++) x[i] = (float)(next_random() % 2001) * 1e-3f - 1.0f;
@@ -89,9 +102,8 @@ int token_products(int threads, int rounds) {
     if (!pool || !scratch || !buffer) return 1;
     memset(buffer, 1, PROBE_BYTES);
 
-    printf("products of a TinyLlama-shaped %s token: %.1f MB of weights; %d threads; %d tokens a round\n",
-           output.w.type == INFER_TYPE_Q4_0_X8 ? "Q4_0 (8 rows interleaved)" : "Q4_0", weight_bytes / 1e6, threads,
-           TOKENS_PER_ROUND);
+    printf("products of a TinyLlama-shaped %s token%s: %.1f MB of weights; %d threads; %d tokens a round\n", mix,
+           output.w.row_bytes == 0 ? " (8 rows interleaved)" : "", weight_bytes / 1e6, threads, TOKENS_PER_ROUND);
     token(pool, layers, &output, x, y, scratch);  // warm-up
     double *probes = malloc((size_t)rounds * sizeof(double)), *shares = malloc((size_t)rounds * sizeof(double));
     for (int r = 0; r < rounds; r++) {
