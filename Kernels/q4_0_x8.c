@@ -27,21 +27,24 @@ void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out
 VNNI void infer_q4_0_x8_dot8(const void *group, const void *act, int n, float out[8]) {
     const block_q4_0_x8 *w = group;
     q8_32_view x = q8_32_at(act, n);
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i low4 = _mm256_set1_epi8(0x0F), high4 = _mm256_set1_epi8((char)0xF0);
     __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();  // lanes: the 8 rows
     for (int i = 0; i < n / QK4_0; i++) {
         const int8_t *y = x.qs + 32 * i;
-        __m256i lo = _mm256_setzero_si256(), hi = lo;  // elements 0-15 and 16-31, per row
+        // Elements 0-15 and 16-31, per row; the high nibbles taken in place (q & 0xF0, 16 times
+        // their value), their sum divided by 16 once, exactly: one shift a group less.
+        __m256i lo = _mm256_setzero_si256(), hi = lo;
         for (int k = 0; k < 4; k++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs[k]);
             int32_t ylo, yhi;
             memcpy(&ylo, y + 4 * k, 4);
             memcpy(&yhi, y + 16 + 4 * k, 4);
             lo = _mm256_dpbusd_epi32(lo, _mm256_and_si256(q, low4), _mm256_set1_epi32(ylo));
-            hi = _mm256_dpbusd_epi32(hi, _mm256_and_si256(_mm256_srli_epi16(q, 4), low4), _mm256_set1_epi32(yhi));
+            hi = _mm256_dpbusd_epi32(hi, _mm256_and_si256(q, high4), _mm256_set1_epi32(yhi));
         }
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d));
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x.d[i])), _mm256_cvtepi32_ps(_mm256_add_epi32(lo, hi)), acc);
+        __m256i sum = _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 4));
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x.d[i])), _mm256_cvtepi32_ps(sum), acc);
         off = _mm256_fmadd_ps(dw, _mm256_set1_ps(x.sum[i]), off);
     }
     _mm256_storeu_ps(out, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), off, acc));
