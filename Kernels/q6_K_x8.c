@@ -38,12 +38,13 @@ void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols,
     }
 }
 
-/// The 6-bit value of element 4v + k (v = 0..3) of sub-block s of row j.
-static int x8_value(const block_q6_K_x8 *x, int j, int s, int v, int k) {
-    if (v < 3) return x->q[s][v][4 * j + k] & 0x3F;
-    int q = 0;
-    for (int u = 0; u < 3; u++) q |= (x->q[s][u][4 * j + k] >> 6) << (2 * u);
-    return q;
+/// Row j's 16 values of sub-block s, as four 4-byte groups (group g: elements 4g to 4g + 3, a
+/// byte each): the low 6 bits of the copy's three groups, and the fourth from their top bits.
+static inline void x8_groups(const block_q6_K_x8 *x, int j, int s, uint32_t groups[4]) {
+    uint32_t v[3];
+    for (int u = 0; u < 3; u++) memcpy(&v[u], &x->q[s][u][4 * j], 4);
+    for (int u = 0; u < 3; u++) groups[u] = v[u] & 0x3F3F3F3Fu;
+    groups[3] = (v[0] >> 6 & 0x03030303u) | (v[1] >> 4 & 0x0C0C0C0Cu) | (v[2] >> 2 & 0x30303030u);
 }
 
 void infer_q6_K_x8_block(const void *x8, int cols, int row, int block, void *out) {
@@ -52,14 +53,18 @@ void infer_q6_K_x8_block(const void *x8, int cols, int row, int block, void *out
     block_q6_K *b = out;
     memset(b, 0, sizeof *b);
     b->d = x->d[j];
-    for (int s = 0; s < 16; s++) b->scales[s] = x->scales[s / 2][j][s % 2];
-    for (int e = 0; e < QK_K; e++) {
-        int q = x8_value(x, j, e / 16, e % 16 / 4, e % 4);
-        // The file's places (blocks.h): nibble within / 64 of ql[64 half + within % 64], bits
-        // 2 (within / 32) of qh[32 half + within % 32].
-        int half = e / 128, within = e % 128;
-        b->ql[64 * half + within % 64] |= (uint8_t)((q & 0x0F) << (4 * (within / 64)));
-        b->qh[32 * half + within % 32] |= (uint8_t)((q >> 4) << (2 * (within / 32)));
+    for (int s = 0; s < 16; s++) {
+        b->scales[s] = x->scales[s / 2][j][s % 2];
+        uint32_t groups[4];
+        x8_groups(x, j, s, groups);
+        for (int w = 0; w < 16; w++) {
+            int q = (int)(groups[w / 4] >> (8 * (w % 4)) & 0x3F), e = 16 * s + w;
+            // The file's places (blocks.h): nibble within / 64 of ql[64 half + within % 64], bits
+            // 2 (within / 32) of qh[32 half + within % 32].
+            int half = e / 128, within = e % 128;
+            b->ql[64 * half + within % 64] |= (uint8_t)((q & 0x0F) << (4 * (within / 64)));
+            b->qh[32 * half + within % 32] |= (uint8_t)((q >> 4) << (2 * (within / 32)));
+        }
     }
 }
 
@@ -127,11 +132,8 @@ VNNI void infer_q6_K_x8_widen(const void *x8, int cols, int row, float *out) {
     for (int i = 0; i < cols / QK_K; i++, out += QK_K) {
         float d = _cvtsh_ss(x[i].d[j]);
         for (int s = 0; s < 16; s++) {
-            uint32_t v[3];
-            for (int u = 0; u < 3; u++) memcpy(&v[u], &x[i].q[s][u][4 * j], 4);
-            // Elements 4g to 4g + 3 of the sub-block, a byte each.
-            uint32_t groups[4] = {v[0] & 0x3F3F3F3Fu, v[1] & 0x3F3F3F3Fu, v[2] & 0x3F3F3F3Fu,
-                                  (v[0] >> 6 & 0x03030303u) | (v[1] >> 4 & 0x0C0C0C0Cu) | (v[2] >> 2 & 0x30303030u)};
+            uint32_t groups[4];
+            x8_groups(&x[i], j, s, groups);
             __m128 scale = _mm_set1_ps(d * (float)x[i].scales[s / 2][j][s % 2]);
             for (int g = 0; g < 4; g++) {
                 __m128i q4 = _mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)groups[g]));

@@ -12,6 +12,11 @@ double median(double *v, int n);
 uint64_t next_random(void);
 /// Random weights of `type` (a GGUF type): small floats, or random quants with small scales.
 void fill_weights(infer_type type, char *data, size_t bytes);
+/// Bytes of a row of `cols` elements of `type` (one of kernel-bench's types), as in the file.
+size_t file_row_bytes(infer_type type, int cols);
+/// The copy interleaved by 8 rows that infer makes of `type` on AVX-512 VNNI CPUs
+/// (INFER_TYPE_*_X8), or INFER_TYPE_F32 for a type read in place.
+infer_type interleaved_type_of(infer_type type);
 /// GB/s that the pool's threads read from `bytes` at `data` (whole MiB), median of `repeats`.
 double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats);
 

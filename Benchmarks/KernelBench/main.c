@@ -153,6 +153,23 @@ void fill_weights(infer_type type, char *data, size_t bytes) {
     }
 }
 
+size_t file_row_bytes(infer_type type, int cols) {
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+        if (types[k].type == type) return (size_t)(cols / types[k].block) * (size_t)types[k].block_bytes;
+    }
+    return 0;
+}
+
+infer_type interleaved_type_of(infer_type type) {
+    switch (type) {
+    case INFER_TYPE_Q4_K: return INFER_TYPE_Q4_K_X8;
+    case INFER_TYPE_Q4_0: return INFER_TYPE_Q4_0_X8;
+    case INFER_TYPE_Q6_K: return INFER_TYPE_Q6_K_X8;
+    case INFER_TYPE_Q8_0: return INFER_TYPE_Q8_0_X8;
+    default: return INFER_TYPE_F32;
+    }
+}
+
 /// GB/s of the `bytes` of weights of w read by `repeats` products, median.
 static double product_gbs(infer_pool *pool, infer_matrix w, size_t bytes, int repeats) {
     float *x = malloc((size_t)w.cols * sizeof(float)), *y = malloc((size_t)w.rows * sizeof(float));
@@ -172,7 +189,7 @@ static double product_gbs(infer_pool *pool, infer_matrix w, size_t bytes, int re
 
 /// GB/s of weights read by `repeats` products with a cols-wide matrix of `bytes`, median.
 static double matvec_gbs(infer_pool *pool, const type_info *t, char *data, size_t bytes, int cols, int repeats) {
-    size_t row_bytes = (size_t)cols / (size_t)t->block * (size_t)t->block_bytes;
+    size_t row_bytes = file_row_bytes(t->type, cols);
     int rows = (int)(bytes / row_bytes);
     infer_matrix w = {t->type, data, row_bytes, rows, cols, NULL, 0};
     return product_gbs(pool, w, row_bytes * (size_t)rows, repeats);
@@ -268,12 +285,10 @@ int main(int argc, char **argv) {
         double c1 = matvec_gbs(one, t, buffer, cached, 2048, repeats * 20);
         printf("%-8s %-27s %8.1f GB/s %8.1f GB/s %8.1f GB/s\n", t->name,
                isa_names[infer_dot_kernel_isa(infer_isa_active(), t->type)], s1, sn, c1);
-        infer_type type = t->type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8 : t->type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8
-                        : t->type == INFER_TYPE_Q6_K ? INFER_TYPE_Q6_K_X8 : t->type == INFER_TYPE_Q8_0 ? INFER_TYPE_Q8_0_X8
-                        : INFER_TYPE_F32;
+        infer_type type = interleaved_type_of(t->type);
         if (type != INFER_TYPE_F32 && infer_isa_active() == INFER_ISA_AVX512) {
             // The copy interleaved by 8 rows that infer makes of these matrices on this CPU.
-            size_t row_bytes = 2048 / (size_t)t->block * (size_t)t->block_bytes;
+            size_t row_bytes = file_row_bytes(t->type, 2048);
             int rows = (int)(big / row_bytes) / 8 * 8, cached_rows = (int)(cached / row_bytes) / 8 * 8;
             size_t x8_bytes = infer_interleaved_bytes(type, rows, 2048);
             char *x8 = infer_huge_pages_alloc(x8_bytes);  // as infer keeps the copies

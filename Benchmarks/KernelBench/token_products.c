@@ -34,16 +34,13 @@ typedef struct {
 
 /// A matrix of random quants with small scales (Q4_0, Q4_K or Q6_K), as infer keeps one on this CPU.
 static owned_matrix make_matrix(infer_type type, int rows, int cols) {
-    int block = infer_type_block_size(type);
-    size_t block_bytes = type == INFER_TYPE_Q4_0 ? 18 : type == INFER_TYPE_Q4_K ? 144 : 210;
-    size_t row_bytes = (size_t)(cols / block) * block_bytes, bytes = row_bytes * (size_t)rows;
+    size_t row_bytes = file_row_bytes(type, cols), bytes = row_bytes * (size_t)rows;
     char *file = malloc(bytes);
     fill_weights(type, file, bytes);
     if (infer_isa_active() != INFER_ISA_AVX512) {
         return (owned_matrix){{type, file, row_bytes, rows, cols, NULL, 0}, bytes};
     }
-    infer_type x8_type = type == INFER_TYPE_Q4_0 ? INFER_TYPE_Q4_0_X8 : type == INFER_TYPE_Q4_K ? INFER_TYPE_Q4_K_X8
-                       : INFER_TYPE_Q6_K_X8;
+    infer_type x8_type = interleaved_type_of(type);
     size_t x8_bytes = infer_interleaved_bytes(x8_type, rows, cols);
     char *x8 = infer_huge_pages_alloc(x8_bytes);
     infer_interleave(x8_type, file, row_bytes, rows, cols, x8);
