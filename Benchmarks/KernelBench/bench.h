@@ -22,4 +22,6 @@ double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repe
 
 /// --token-products THREADS ROUNDS MIX (token_products.c; MIX: "Q4_0" or "Q4_K_M").
 int token_products(int threads, int rounds, const char *mix);
+/// --round-trip ROUNDS (round_trip.c).
+int round_trip(int rounds);
 #endif
