@@ -77,6 +77,11 @@ void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const f
         infer_attention_heads_avx2(q, heads, k, v, stride, n_pos, head_dim, scale, scores, scores_stride, out);
         return;
     }
+#elif defined(__aarch64__)
+    if (isa == INFER_ISA_NEON && head_dim % 4 == 0) {
+        infer_attention_heads_neon(q, heads, k, v, stride, n_pos, head_dim, scale, scores, scores_stride, out);
+        return;
+    }
 #endif
     (void)isa;
     for (int h = 0; h < heads; h++) {

@@ -1,7 +1,7 @@
-// A C-only check of the optimized dot kernels against the scalar references, for machines
-// where the Swift tests cannot run (arm64 under qemu: see run-arm64.sh). It mirrors
-// DotKernelTests: random rows of every type, the best ISA's activation bytes and dot
-// products against the scalar ones.
+// A C-only check of the optimized kernels against the scalar references, for machines where
+// the Swift tests cannot run (arm64 under qemu: see run-arm64.sh). It mirrors DotKernelTests
+// (random rows of every type, the best ISA's activation bytes and dot products against the
+// scalar ones) and the attention tests (a group of heads over random keys and values).
 #include "kernels.h"
 #include <math.h>
 #include <stdio.h>
@@ -77,6 +77,37 @@ static int check(infer_isa isa) {
     return failures;
 }
 
+/// Attention of groups of heads over random caches, against the scalar path: within a few
+/// f32 ulps of outputs that are weighted means of values in [-1, 1].
+static int check_attention(infer_isa isa) {
+    int failures = 0;
+    const int head_dims[] = {4, 64, 80, 128}, positions[] = {1, 3, 4, 5, 17, 100};
+    for (int hd = 0; hd < 4; hd++) {
+        for (int np = 0; np < 6; np++) {
+            int head_dim = head_dims[hd], n_pos = positions[np], heads = 3;
+            size_t stride = 2 * (size_t)head_dim;  // two KV heads per position: the first is read
+            float *q = malloc(sizeof(float) * (size_t)(heads * head_dim));
+            float *k = malloc(sizeof(float) * stride * (size_t)n_pos), *v = malloc(sizeof(float) * stride * (size_t)n_pos);
+            float *scores = malloc(sizeof(float) * (size_t)(heads * n_pos));
+            float *ref = malloc(sizeof(float) * (size_t)(heads * head_dim)), *got = malloc(sizeof(float) * (size_t)(heads * head_dim));
+            for (int i = 0; i < heads * head_dim; i++) q[i] = uniform(-1, 1);
+            for (size_t i = 0; i < stride * (size_t)n_pos; i++) { k[i] = uniform(-1, 1); v[i] = uniform(-1, 1); }
+            float scale = 1.0f / sqrtf((float)head_dim);
+            infer_attention_heads_isa(INFER_ISA_SCALAR, q, heads, k, v, stride, n_pos, head_dim, scale, scores, (size_t)n_pos, ref);
+            infer_attention_heads_isa(isa, q, heads, k, v, stride, n_pos, head_dim, scale, scores, (size_t)n_pos, got);
+            for (int i = 0; i < heads * head_dim; i++) {
+                if (!(fabsf(got[i] - ref[i]) <= 1e-5f)) {
+                    printf("FAIL attention head_dim=%d positions=%d [%d]: %.7f vs scalar %.7f\n", head_dim, n_pos, i, got[i], ref[i]);
+                    failures++;
+                    break;
+                }
+            }
+            free(q); free(k); free(v); free(scores); free(ref); free(got);
+        }
+    }
+    return failures;
+}
+
 int main(void) {
     static const char *names[] = {"scalar", "AVX2", "NEON", "AVX-512"};
     int failures = 0;
@@ -84,7 +115,9 @@ int main(void) {
         if (!infer_isa_supported((infer_isa)isa)) continue;
         int f = check((infer_isa)isa);
         printf("%s: %s\n", names[isa], f ? "FAILED" : "every type matches the scalar reference");
-        failures += f;
+        int a = check_attention((infer_isa)isa);
+        printf("%s: %s\n", names[isa], a ? "FAILED" : "attention matches the scalar path");
+        failures += f + a;
     }
     return failures != 0;
 }
