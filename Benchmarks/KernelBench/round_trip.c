@@ -2,9 +2,9 @@
 // back, next to the two-thread read probe, round after round.
 //
 // This host's two vCPUs are not always placed alike: in its "slow minutes" a line goes
-// there and back in ~51 ns and two threads read ~35 GB/s (two cores of one CCD, sharing
-// its link to memory); in its "fast minutes" ~330 ns and ~65 GB/s (cores on two CCDs, a
-// link each). The fast placement doubles what weights can stream and makes every handoff
+// there and back in ~55 ns and two threads read ~35 GB/s (two cores of one CCD, by all
+// appearances, sharing its link to memory); in its "fast minutes" ~315 ns and ~65 GB/s
+// (cores on two CCDs, a link each). The fast placement doubles what weights can stream and makes every handoff
 // between the pool's threads (a job posted, a range taken, a job's outputs read) six
 // times slower: what sets the share of the probe generation keeps there.
 #include "bench.h"
