@@ -19,6 +19,8 @@ size_t file_row_bytes(infer_type type, int cols);
 infer_type interleaved_type_of(infer_type type);
 /// GB/s that the pool's threads read from `bytes` at `data` (whole MiB), median of `repeats`.
 double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repeats);
+/// The read probe's buffer: far larger than the caches (--probe-only, --token-products, --round-trip).
+#define PROBE_BYTES ((size_t)512 << 20)
 
 /// --token-products THREADS ROUNDS MIX (token_products.c; MIX: "Q4_0" or "Q4_K_M").
 int token_products(int threads, int rounds, const char *mix);

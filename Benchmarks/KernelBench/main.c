@@ -252,7 +252,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         if (strcmp(argv[i], "--best") == 0) report_best = 1;
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
-        if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), 512u << 20, argc, argv);
+        if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), PROBE_BYTES, argc, argv);
         if (strcmp(argv[i], "--round-trip") == 0) return round_trip(i + 1 < argc ? atoi(argv[i + 1]) : 10);
         if (strcmp(argv[i], "--token-products") == 0 && i + 1 < argc) {
             return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20, i + 3 < argc ? argv[i + 3] : "Q4_0");

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define TRIPS 100000
-#define PROBE_BYTES ((size_t)512 << 20)
 
 static _Alignas(64) _Atomic long ball;
 

@@ -20,7 +20,6 @@
 #define LAYERS 22
 #define VOCAB 32000
 #define TOKENS_PER_ROUND 5
-#define PROBE_BYTES ((size_t)512 << 20)
 
 enum { WQ, WK, WV, WO, GATE, UP, DOWN, MATRICES };
 static const int shapes[MATRICES][2] = {  // rows, columns
