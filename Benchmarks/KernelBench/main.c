@@ -4,6 +4,7 @@
 //   swift run -c release kernel-bench [--quick] [--best] [--cpu-time] [file.gguf ...]
 //   swift run -c release kernel-bench --probe-only THREADS [file.gguf ...]
 //   swift run -c release kernel-bench --token-products THREADS [ROUNDS] [Q4_0 | Q4_K_M]   (token_products.c)
+//   swift run -c release kernel-bench --job-sizes THREADS [ROUNDS]   (job_sizes.c)
 //   swift run -c release kernel-bench --round-trip [ROUNDS]   (round_trip.c)
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
@@ -171,6 +172,37 @@ infer_type interleaved_type_of(infer_type type) {
     }
 }
 
+owned_matrix make_matrix(infer_type type, int rows, int cols) {
+    size_t row_bytes = file_row_bytes(type, cols), bytes = row_bytes * (size_t)rows;
+    char *file = malloc(bytes);
+    fill_weights(type, file, bytes);
+    if (infer_isa_active() != INFER_ISA_AVX512) {
+        return (owned_matrix){{type, file, row_bytes, rows, cols, NULL, 0}, bytes};
+    }
+    infer_type x8_type = interleaved_type_of(type);
+    size_t x8_bytes = infer_interleaved_bytes(x8_type, rows, cols);
+    char *x8 = infer_huge_pages_alloc(x8_bytes);
+    infer_interleave(x8_type, file, row_bytes, rows, cols, x8);
+    free(file);
+    return (owned_matrix){{x8_type, x8, 0, rows, cols, NULL, 0}, x8_bytes};
+}
+
+void free_matrix(owned_matrix *m) {
+    if (m->w.row_bytes == 0) infer_huge_pages_free((void *)m->w.data, m->bytes);  // an interleaved copy
+    else free((void *)m->w.data);
+}
+
+void print_band_medians(const char *label, const double *probes, const double *shares, int rounds) {
+    double band_shares[512];
+    for (int band = 0; band < 200; band += 10) {
+        int n = 0;
+        for (int r = 0; r < rounds && n < 512; r++) {
+            if (probes[r] >= band && probes[r] < band + 10) band_shares[n++] = shares[r];
+        }
+        if (n) printf("  %s%3d-%3d GB/s: %3.0f%% (%d rounds)\n", label, band, band + 10, 100 * median(band_shares, n), n);
+    }
+}
+
 /// GB/s of the `bytes` of weights of w read by `repeats` products, median.
 static double product_gbs(infer_pool *pool, infer_matrix w, size_t bytes, int repeats) {
     float *x = malloc((size_t)w.cols * sizeof(float)), *y = malloc((size_t)w.rows * sizeof(float));
@@ -253,6 +285,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--best") == 0) report_best = 1;
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
         if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), PROBE_BYTES, argc, argv);
+        if (strcmp(argv[i], "--job-sizes") == 0 && i + 1 < argc) return job_sizes(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20);
         if (strcmp(argv[i], "--round-trip") == 0) return round_trip(i + 1 < argc ? atoi(argv[i + 1]) : 10);
         if (strcmp(argv[i], "--token-products") == 0 && i + 1 < argc) {
             return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20, i + 3 < argc ? argv[i + 3] : "Q4_0");

@@ -26,32 +26,6 @@ static const int shapes[MATRICES][2] = {  // rows, columns
     {2048, 2048}, {256, 2048}, {256, 2048}, {2048, 2048}, {5632, 2048}, {5632, 2048}, {2048, 5632},
 };
 
-typedef struct {
-    infer_matrix w;
-    size_t bytes;  // of w.data
-} owned_matrix;
-
-/// A matrix of random quants with small scales (Q4_0, Q4_K or Q6_K), as infer keeps one on this CPU.
-static owned_matrix make_matrix(infer_type type, int rows, int cols) {
-    size_t row_bytes = file_row_bytes(type, cols), bytes = row_bytes * (size_t)rows;
-    char *file = malloc(bytes);
-    fill_weights(type, file, bytes);
-    if (infer_isa_active() != INFER_ISA_AVX512) {
-        return (owned_matrix){{type, file, row_bytes, rows, cols, NULL, 0}, bytes};
-    }
-    infer_type x8_type = interleaved_type_of(type);
-    size_t x8_bytes = infer_interleaved_bytes(x8_type, rows, cols);
-    char *x8 = infer_huge_pages_alloc(x8_bytes);
-    infer_interleave(x8_type, file, row_bytes, rows, cols, x8);
-    free(file);
-    return (owned_matrix){{x8_type, x8, 0, rows, cols, NULL, 0}, x8_bytes};
-}
-
-static void free_matrix(owned_matrix *m) {
-    if (m->w.row_bytes == 0) infer_huge_pages_free((void *)m->w.data, m->bytes);  // an interleaved copy
-    else free((void *)m->w.data);
-}
-
 /// One token's products. x: (5632) activation, y: one (VOCAB) output per matrix.
 static void token(infer_pool *pool, owned_matrix (*layers)[MATRICES], owned_matrix *output, const float *x,
                   float *y[MATRICES], void *scratch) {
@@ -114,14 +88,7 @@ int token_products(int threads, int rounds, const char *mix) {
                before, products, after, 100 * shares[r]);
     }
     printf("\nmedian share of the probe, by the probes' mean:\n");
-    double band_shares[512];
-    for (int band = 0; band < 200; band += 10) {
-        int n = 0;
-        for (int r = 0; r < rounds && n < 512; r++) {
-            if (probes[r] >= band && probes[r] < band + 10) band_shares[n++] = shares[r];
-        }
-        if (n) printf("  %3d-%3d GB/s: %3.0f%% (%d rounds)\n", band, band + 10, 100 * median(band_shares, n), n);
-    }
+    print_band_medians("", probes, shares, rounds);
     free(probes);
     free(shares);
     infer_huge_pages_free(buffer, PROBE_BYTES);
