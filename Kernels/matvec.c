@@ -44,6 +44,21 @@ size_t infer_matvec_scratch_bytes(const infer_product *products, int count) {
     return total;
 }
 
+/// Indices [begin, end) of y = W x (rows, or groups of 8 rows of an interleaved matrix), with
+/// x prepared as `act` for `kernel` or `layout`.
+static void product_indices(const infer_matrix *w, const interleaved_layout *layout, dot_kernel kernel,
+                            const void *act, const float *x, float *y, int begin, int end) {
+    if (w->type == INFER_TYPE_Q8_GROUPED) {
+        infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, x, y, begin, end, w->cols);
+    } else if (layout) {
+        size_t group_bytes = layout->bytes(8, w->cols);
+        for (int g = begin; g < end; g++) layout->dot8((const char *)w->data + (size_t)g * group_bytes, act, w->cols, y + 8 * g);
+    } else {
+        const char *row = (const char *)w->data + (size_t)begin * w->row_bytes;
+        for (int r = begin; r < end; r++, row += w->row_bytes) y[r] = kernel(row, act, w->cols);
+    }
+}
+
 static void rows_task(void *context, int begin, int end, int thread) {
     (void)thread;
     const matvec_job *job = context;
@@ -51,27 +66,31 @@ static void rows_task(void *context, int begin, int end, int thread) {
     while (job->first_row[p + 1] <= begin) p++;
     while (begin < end) {
         const infer_product *product = &job->products[p];
-        const infer_matrix *w = product->w;
         int base = job->first_row[p];
         int stop = end < job->first_row[p + 1] ? end : job->first_row[p + 1];
-        if (w->type == INFER_TYPE_Q8_GROUPED) {
-            infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, product->x, product->y,
-                                    begin - base, stop - base, w->cols);
-        } else if (job->layout[p]) {  // indices are groups of 8 rows
-            const interleaved_layout *layout = job->layout[p];
-            size_t group_bytes = layout->bytes(8, w->cols);
-            for (int g = begin - base; g < stop - base; g++) {
-                layout->dot8((const char *)w->data + (size_t)g * group_bytes, job->act[p], w->cols, product->y + 8 * g);
-            }
-        } else {
-            const char *row = (const char *)w->data + (size_t)(begin - base) * w->row_bytes;
-            for (int r = begin - base; r < stop - base; r++, row += w->row_bytes) {
-                product->y[r] = job->kernel[p](row, job->act[p], w->cols);
-            }
-        }
+        product_indices(product->w, job->layout[p], job->kernel[p], job->act[p], product->x, product->y, begin - base,
+                        stop - base);
         begin = stop;
         p++;
     }
+}
+
+size_t infer_matvec_activation_bytes(const infer_matrix *w) {
+    if (w->type == INFER_TYPE_Q8_GROUPED || infer_activation_form(w->type) == ACT_F32) return 0;
+    return round_up(infer_activation_bytes(w->type, w->cols));
+}
+
+const void *infer_matvec_activation(const infer_matrix *w, const float *x, void *scratch) {
+    if (w->type == INFER_TYPE_Q8_GROUPED || infer_activation_form(w->type) == ACT_F32) return x;
+    infer_prepare_activation(infer_isa_active(), w->type, x, scratch, w->cols);
+    return scratch;
+}
+
+void infer_matvec_rows(const infer_matrix *w, const void *act, const float *x, float *y, int row_begin, int row_end) {
+    const interleaved_layout *layout = infer_interleaved(w->type);
+    dot_kernel kernel = layout || w->type == INFER_TYPE_Q8_GROUPED ? NULL : infer_dot_kernel(infer_isa_active(), w->type);
+    int per_index = layout ? 8 : 1;
+    product_indices(w, layout, kernel, act, x, y, row_begin / per_index, row_end / per_index);
 }
 
 void infer_matvec(infer_pool *pool, const infer_product *products, int count, void *scratch) {

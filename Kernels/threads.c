@@ -16,24 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-static inline void cpu_relax(void) { _mm_pause(); }
-#elif defined(__aarch64__)
-static inline void cpu_relax(void) { __asm__ __volatile__("yield"); }
-#else
-static inline void cpu_relax(void) {}
-#endif
-
-/// How long a waiting thread spins before it sleeps: longer than the gaps between the jobs
-/// of one token (a few microseconds of norms and rotations) and than the wait for the
-/// other threads' last ranges, short enough to yield the core soon when the wait is long
-/// (another process has one of our threads' cores, or generation pauses).
-#ifndef SPIN_NANOSECONDS
-#define SPIN_NANOSECONDS 50000LL
-#endif
+#include "spin.h"
 
 /// The largest range handed out, in grains: a thread that another process keeps off its
 /// core holds back the end of a job by at most this much work. 32 grains of matrix rows
@@ -53,6 +36,7 @@ struct infer_pool {
     _Atomic(void *) context;
     _Atomic int count;
     _Atomic int grain;
+    _Atomic int gang;  // infer_pool_gang's job: each worker runs its own index, once
     /// (generation << 32) | first index not yet handed out. Taking a range is one
     /// compare-and-swap that also checks the job is still the one the worker looked at,
     /// so the caller never waits for a worker that has not taken part (one that another
@@ -74,12 +58,6 @@ typedef struct {
     int index;
 } worker_start;
 
-static long long now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static unsigned generation_of(uint64_t cursor) { return (unsigned)(cursor >> 32); }
 
 /// The index part of `cursor` while the caller writes a job: no range can be taken. Closing
@@ -87,6 +65,17 @@ static unsigned generation_of(uint64_t cursor) { return (unsigned)(cursor >> 32)
 /// an earlier generation fail, so a worker can never run a range of a finished job with
 /// half-written fields of the next one.
 #define CLOSED 0x7FFFFFFF
+
+/// Adds `n` indices to those done of a job of `count`, and wakes the caller if they are all
+/// and it sleeps.
+static void finish(infer_pool *pool, int n, int count) {
+    // Sequentially consistent, against the caller's announcement that it sleeps.
+    if (atomic_fetch_add(&pool->done, n) + n == count && atomic_load(&pool->caller_waiting)) {
+        pthread_mutex_lock(&pool->lock);
+        pthread_cond_signal(&pool->finished);
+        pthread_mutex_unlock(&pool->lock);
+    }
+}
 
 /// Takes ranges of job `generation` until none are left.
 static void work(infer_pool *pool, unsigned generation, int thread) {
@@ -104,9 +93,19 @@ static void work(infer_pool *pool, unsigned generation, int thread) {
         int grain = atomic_load_explicit(&pool->grain, memory_order_relaxed);
         infer_task task = atomic_load_explicit(&pool->task, memory_order_relaxed);
         void *context = atomic_load_explicit(&pool->context, memory_order_relaxed);
+        int gang = atomic_load_explicit(&pool->gang, memory_order_relaxed);
         // Pairs with the caller's release fence: fields of a newer job seen here mean the
         // compare-and-swap below sees that job's closed cursor, and fails.
         atomic_thread_fence(memory_order_acquire);
+        if (gang) {  // the index part counts the workers in: a compare-and-swap, for the same reason
+            if (!atomic_compare_exchange_weak_explicit(&pool->cursor, &cursor, cursor + 1, memory_order_acquire,
+                                                       memory_order_acquire)) {
+                continue;
+            }
+            task(context, thread, thread + 1, thread);
+            finish(pool, 1, count);
+            return;
+        }
         int size = (count - begin) / pool->threads;
         if (size > MAX_RANGE_GRAINS * grain) size = MAX_RANGE_GRAINS * grain;
         if (size < grain) size = grain;
@@ -115,13 +114,7 @@ static void work(infer_pool *pool, unsigned generation, int thread) {
         if (atomic_compare_exchange_weak_explicit(&pool->cursor, &cursor, taken, memory_order_acquire,
                                                   memory_order_acquire)) {
             task(context, begin, end, thread);
-            // Sequentially consistent, against the caller's announcement that it sleeps.
-            if (atomic_fetch_add(&pool->done, end - begin) + (end - begin) == count &&
-                atomic_load(&pool->caller_waiting)) {
-                pthread_mutex_lock(&pool->lock);
-                pthread_cond_signal(&pool->finished);
-                pthread_mutex_unlock(&pool->lock);
-            }
+            finish(pool, end - begin, count);
             cursor = atomic_load_explicit(&pool->cursor, memory_order_acquire);
         }
         // On failure `cursor` holds the current value: look again.
@@ -229,13 +222,8 @@ static void wait_for_ranges(infer_pool *pool, int count) {
     }
 }
 
-void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count, int grain) {
-    if (count <= 0) return;
-    if (grain < 1) grain = 1;
-    if (!pool || pool->threads == 1 || count <= grain) {
-        task(context, 0, count, 0);
-        return;
-    }
+/// Posts a job: closes a new generation, writes the fields, opens it. Its generation.
+static unsigned post(infer_pool *pool, infer_task task, void *context, int count, int grain, int gang) {
     unsigned generation = ++pool->generation;
     atomic_store(&pool->cursor, ((uint64_t)generation << 32) | CLOSED);
     atomic_thread_fence(memory_order_release);
@@ -243,8 +231,30 @@ void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count,
     atomic_store_explicit(&pool->context, context, memory_order_relaxed);
     atomic_store_explicit(&pool->count, count, memory_order_relaxed);
     atomic_store_explicit(&pool->grain, grain, memory_order_relaxed);
+    atomic_store_explicit(&pool->gang, gang, memory_order_relaxed);
     atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
     publish(pool, (uint64_t)generation << 32);
+    return generation;
+}
+
+void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count, int grain) {
+    if (count <= 0) return;
+    if (grain < 1) grain = 1;
+    if (!pool || pool->threads == 1 || count <= grain) {
+        task(context, 0, count, 0);
+        return;
+    }
+    unsigned generation = post(pool, task, context, count, grain, 0);
     work(pool, generation, 0);
     wait_for_ranges(pool, count);
+}
+
+void infer_pool_gang(infer_pool *pool, infer_task task, void *context) {
+    if (!pool || pool->threads == 1) {
+        task(context, 0, 1, 0);
+        return;
+    }
+    post(pool, task, context, pool->threads - 1, 1, 1);  // `count`: the workers
+    task(context, 0, 1, 0);
+    wait_for_ranges(pool, pool->threads - 1);
 }

@@ -135,6 +135,10 @@ int infer_pool_threads(const infer_pool *pool);
 /// `grain` indices, and returns when all are done. A NULL pool runs everything on the
 /// caller. Not reentrant: one job at a time per pool.
 void infer_pool_run(infer_pool *pool, infer_task task, void *context, int count, int grain);
+/// Runs task(context, t, t + 1, t) on every thread t of the pool at once (the caller is 0) and
+/// returns when all are done: for tasks that wait for each other (a barrier), which
+/// infer_pool_run's ranges cannot be (one thread may take them all).
+void infer_pool_gang(infer_pool *pool, infer_task task, void *context);
 
 // ---- matrix-vector products --------------------------------------------------------------
 /// A weight matrix in place: `rows` rows of `cols` elements of `type`, `row_bytes` apart.
@@ -164,6 +168,16 @@ typedef struct {
 /// infer_matvec_scratch_bytes(products, count) bytes, 64-byte aligned.
 void infer_matvec(infer_pool *pool, const infer_product *products, int count, void *scratch);
 size_t infer_matvec_scratch_bytes(const infer_product *products, int count);
+
+/// Bytes of scratch infer_matvec_activation needs for `w` (64-byte multiples; 0 for x read in place).
+size_t infer_matvec_activation_bytes(const infer_matrix *w);
+/// x as `w`'s kernels read it: prepared into `scratch` (infer_matvec_activation_bytes(w), 64-byte
+/// aligned), or x itself.
+const void *infer_matvec_activation(const infer_matrix *w, const float *x, void *scratch);
+/// Rows [row_begin, row_end) of y = W x on the calling thread, with x prepared as `act` by
+/// infer_matvec_activation; the same kernels as infer_matvec, so the same values. Both ends a
+/// multiple of 8 for a matrix interleaved by 8 rows.
+void infer_matvec_rows(const infer_matrix *w, const void *act, const float *x, float *y, int row_begin, int row_end);
 
 /// The rows [row_begin, row_end) of one product with the reference kernels, one thread:
 /// what the tests compare against.
@@ -208,6 +222,50 @@ void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const f
 void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
                      size_t head_stride, size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
                      float scale, float *scores, size_t scores_stride, float *out);
+
+// ---- generation's forward pass, all threads together -----------------------------------------
+/// One layer of a Llama-family model, as infer_decode reads it.
+typedef struct {
+    const infer_matrix *wq, *wk, *wv, *gate, *up;
+    /// (parts) O's and down's column parts: part t is the matrix over columns [t, t + 1) cols / parts.
+    const infer_matrix *wo_parts, *down_parts;
+    const float *attention_norm, *ffn_norm;  // (dim)
+    float *keys, *values;                    // the layer's KV cache: (kv_heads, capacity, head_dim)
+} infer_decoder_layer;
+
+/// A model and a session's buffers, for infer_decode.
+typedef struct {
+    int layer_count, dim, heads, kv_heads, head_dim, hidden, rope_dim, neox, capacity;
+    int parts;  // of O and down: infer_decode runs on that many threads
+    float rms_epsilon, attention_scale;
+    const infer_decoder_layer *layers;
+    const float *output_norm;  // (dim)
+    const infer_matrix *output;
+    float *x;                       // (dim) the token's embedding in; the normed last hidden state out
+    float *q, *attention;           // (heads * head_dim)
+    float *key, *value;             // (kv_heads * head_dim)
+    float *sublayer;                // (dim)
+    float *gate, *up;               // (hidden)
+    float *scores;                  // (heads, capacity)
+    const float *rope_cos, *rope_sin;  // (rope_dim / 2) this position's rotation
+    float *logits;                  // (vocab)
+    void *scratch;                  // (threads) * infer_decode_scratch_bytes, 64-byte aligned
+} infer_decoder;
+
+/// Whether infer_decode can run `d` on `pool`'s threads: at least two, no more than the cores,
+/// as many as O's and down's column parts, KV heads and hidden rows in groups of 8 a multiple
+/// of them, every matrix's rows a multiple of 8.
+int infer_decode_supported(const infer_pool *pool, const infer_decoder *d);
+/// Scratch bytes each thread needs (a multiple of 64).
+size_t infer_decode_scratch_bytes(const infer_decoder *d);
+/// The forward pass of one token at `pos` (its keys and values into the cache, the logits
+/// into d->logits) with every thread of the pool running all of it, tensor parallel: thread t
+/// the Q/K/V rows and attention of its KV heads, O's part t, its share of gate's and up's rows
+/// and down's part t over them, each preparing the activations it reads; a barrier after O
+/// and after down, whose parts' sums every thread adds to its copy of the residual stream.
+/// The same kernels and sums, in the same order per value, as the forward pass of jobs over
+/// the same column parts: the same logits, bit for bit.
+void infer_decode(infer_pool *pool, const infer_decoder *d, int pos);
 
 #ifdef __cplusplus
 }

@@ -167,18 +167,21 @@ struct InterleavedWeightsTests {
         }
     }
 
-    /// The model's copies lie in one block of memory, 2 MiB-aligned (for huge pages), each on
-    /// a cache line of its own and none overlapping another.
+    /// The model's copies (column parts each) lie in one block of memory, 2 MiB-aligned (for
+    /// huge pages), each on a cache line of its own and none overlapping another.
     static func expectOneBlockWithoutOverlaps(_ weights: ModelWeights) throws {
-        let copies = weights.matrices.compactMap { name, m in m.interleaved.map { (name, m, $0) } }
+        let matrices = weights.matrices.flatMap { name, m in
+            m.columnParts.isEmpty ? [(name, m)] : m.columnParts.enumerated().map { ("\(name) part \($0)", $1) }
+        }
+        let copies = matrices.compactMap { name, m in m.interleaved.map { (name, m, $0) } }
         let memory = try #require(copies.first?.2.memory)
         #expect(Int(bitPattern: memory.start) % (2 << 20) == 0)
         var ranges: [(String, Range<Int>)] = []
         for (name, m, copy) in copies {
             #expect(copy.memory === memory, "\(name) has memory of its own")
             let start = copy.bytes - UnsafeRawPointer(memory.start)
-            #expect(start % 64 == 0 && start + m.interleavedByteCount <= memory.byteCount, "\(name) at \(start)")
-            ranges.append((name, start..<start + m.interleavedByteCount))
+            #expect(start % 64 == 0 && start + m.interleavedByteCount() <= memory.byteCount, "\(name) at \(start)")
+            ranges.append((name, start..<start + m.interleavedByteCount()))
         }
         for (i, (a, ra)) in ranges.enumerated() {
             for (b, rb) in ranges[(i + 1)...] where ra.overlaps(rb) { Issue.record("\(a) overlaps \(b)") }

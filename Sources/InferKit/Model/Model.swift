@@ -60,7 +60,11 @@ public final class Model: Sendable {
         try self.init(file: MappedFile(staticBytes: staticBytes, name: name), tokenizerPath: nil)
     }
 
-    init(file: MappedFile, tokenizerPath: String?, interleave: Bool = Model.interleavesByDefault) throws {
+    /// - Parameter columnParts: O's and down's interleaved copies in that many column parts
+    ///   where they split so (`ModelWeights.columnParts`): the threads of generation's
+    ///   tensor-parallel pass (`TokenDecoder`); by default one a core, as sessions' threads.
+    init(file: MappedFile, tokenizerPath: String?, interleave: Bool = Model.interleavesByDefault,
+         columnParts: Int = ThreadPool.defaultThreadCount) throws {
         let path = file.path
         let magic = file.bytes(at: 0, count: 4).map { $0.loadUnaligned(as: UInt32.self) }
         var tokenizer: (any Tokenizer)? = try tokenizerPath.map { try TokenizerLoader.load(path: $0) }
@@ -92,7 +96,9 @@ public final class Model: Sendable {
         if interleave {
             // The copies are what every product reads: the file's pages of those matrices
             // can leave memory (they come back from the page cache if ever read).
-            weights = weights.interleaving { file.release(bytesAt: $0.dataStart, count: $0.byteCount) }
+            weights = weights.interleaving(columnParts: columnParts, config: config) {
+                file.release(bytesAt: $0.dataStart, count: $0.byteCount)
+            }
         }
         self.path = path
         self.file = file
@@ -123,7 +129,7 @@ public final class Model: Sendable {
     public func prefetch(progress: (Double) -> Void) {
         // Matrices read from interleaved copies: their file bytes are not needed.
         let copied = transformer.weights.matrices.compactMap { _, m -> Range<Int>? in
-            guard m.interleaved != nil else { return nil }
+            guard m.isInterleaved else { return nil }
             let start = m.dataStart - file.base
             return start..<(start + m.byteCount)
         }

@@ -27,6 +27,10 @@ public final class Session: @unchecked Sendable {
     private let buffers: ForwardBuffers
     private let products: TokenProducts
     private let pool: ThreadPool
+    /// Every thread running the whole token, where the pool can (see `TokenDecoder`).
+    private let decoder: TokenDecoder?
+    /// Whether a token runs on all threads together (`TokenDecoder`) rather than as jobs.
+    var decodesOnAllThreads: Bool { decoder != nil }
     private lazy var batchBuffers = BatchBuffers(config: model.config, context: contextLength, threads: threadCount)
 
     /// - Parameters:
@@ -47,11 +51,14 @@ public final class Session: @unchecked Sendable {
         self.contextLength = length
         cache = KVCache(layerCount: model.config.layerCount, capacity: length,
                         kvHeadCount: model.config.kvHeadCount, headDim: model.config.headDim)
-        buffers = ForwardBuffers(config: model.config, context: length)
+        buffers = ForwardBuffers(config: model.config, context: length,
+                                 columnParts: max(1, model.transformer.weights.layers.first?.wo.columnParts.count ?? 1))
         products = TokenProducts(weights: model.transformer.weights, buffers: buffers)
         pool = ThreadPool(threads: threadCount)
+        decoder = TokenDecoder(weights: model.transformer.weights, config: model.config, cache: cache, buffers: buffers,
+                               pool: pool)
         let interleaved = model.transformer.weights.layers.first.map {
-            [$0.wq, $0.gate, $0.up, $0.down].compactMap { $0.interleaved?.type }
+            [$0.wq, $0.gate, $0.up, $0.down].compactMap { ($0.columnParts.first ?? $0).interleaved?.type }
         } ?? []
         smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8) ? 16 : interleaved.contains(INFER_TYPE_Q4_0_X8) ? 12 : 4
     }
@@ -80,7 +87,7 @@ public final class Session: @unchecked Sendable {
             if chunk.count < max(2, smallestBatch) {
                 for index in chunk {
                     model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, products: products,
-                                              pool: pool)
+                                              decoder: decoder, pool: pool)
                     tokens.append(newTokens[index])
                     if wanted.contains(index) { try body(index, logits) }
                 }

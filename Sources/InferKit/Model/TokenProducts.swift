@@ -12,30 +12,24 @@ final class TokenProducts {
         case output   // O of the attention output
         case gateUp   // gate and up of the normed input
         case down     // down of the gated activation
-
-        /// Where the job's products start within a layer's seven, and how many it has.
-        fileprivate var products: (first: Int, count: Int) {
-            switch self {
-            case .qkv: (0, 3)
-            case .output: (3, 1)
-            case .gateUp: (4, 2)
-            case .down: (6, 1)
-            }
-        }
     }
-
-    private static let productsPerLayer = 7
 
     /// The activations the products read and write.
     let buffers: ForwardBuffers
+    /// O's and down's column parts (1: whole): each part a product of its own into its row of
+    /// `buffers.partials`, summed into `buffers.sublayer` after the job.
+    private let parts: Int
+    private let perLayer: Int
     private let count: Int
-    private let matrices: UnsafeMutablePointer<infer_matrix>   // (layers * 7 + 1)
-    private let products: UnsafeMutablePointer<infer_product>  // (layers * 7 + 1); the last: logits
+    private let matrices: UnsafeMutablePointer<infer_matrix>   // (count)
+    private let products: UnsafeMutablePointer<infer_product>  // (count): each layer's, then the logits
 
     /// Products of `weights` reading and writing `b`; valid while the weights are.
     init(weights: ModelWeights, buffers b: ForwardBuffers) {
         buffers = b
-        count = weights.layers.count * Self.productsPerLayer + 1
+        parts = max(1, weights.layers.first?.wo.columnParts.count ?? 1)
+        perLayer = 5 + 2 * parts
+        count = weights.layers.count * perLayer + 1
         matrices = .allocate(capacity: count)
         products = .allocate(capacity: count)
         var next = 0
@@ -44,11 +38,16 @@ final class TokenProducts {
             (products + next).initialize(to: infer_product(w: matrices + next, x: x, y: y))
             next += 1
         }
+        let parts = self.parts
+        func addParts(_ w: WeightMatrix, _ x: UnsafePointer<Float>) {
+            if parts == 1 { return add(w, x, b.sublayer) }
+            for (p, part) in w.columnParts.enumerated() { add(part, x + p * part.cols, b.partials + p * w.rows) }
+        }
         for layer in weights.layers {
             add(layer.wq, b.normed, b.q); add(layer.wk, b.normed, b.key); add(layer.wv, b.normed, b.value)
-            add(layer.wo, b.attention, b.sublayer)
+            addParts(layer.wo, b.attention)
             add(layer.gate, b.normed, b.gate); add(layer.up, b.normed, b.up)
-            add(layer.down, b.gate, b.sublayer)
+            addParts(layer.down, b.gate)
         }
         add(weights.output, b.x, b.logits)
     }
@@ -58,10 +57,26 @@ final class TokenProducts {
         products.deallocate()
     }
 
-    /// Runs job `job` of layer `layer` on `pool`.
+    /// Where a job's products start within a layer's, and how many it has.
+    private func range(of job: Job) -> (first: Int, count: Int) {
+        switch job {
+        case .qkv: (0, 3)
+        case .output: (3, parts)
+        case .gateUp: (3 + parts, 2)
+        case .down: (5 + parts, parts)
+        }
+    }
+
+    /// Runs job `job` of layer `layer` on `pool` (O's and down's parts summed into the sublayer
+    /// output in the order of the parts, as `infer_decode` sums them).
     func run(_ job: Job, layer: Int, on pool: ThreadPool) {
-        let (first, count) = job.products
-        pool.multiply(products + layer * Self.productsPerLayer + first, count: count)
+        let (first, count) = range(of: job)
+        pool.multiply(products + layer * perLayer + first, count: count)
+        if parts > 1, job == .output || job == .down {
+            let b = buffers, dim = b.dim
+            b.sublayer.update(from: b.partials, count: dim)
+            for p in 1..<parts { infer_add(b.sublayer, b.partials + p * dim, Int32(dim)) }
+        }
     }
 
     /// Runs the output projection (the logits of the normed last hidden state) on `pool`.

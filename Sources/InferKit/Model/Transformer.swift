@@ -15,9 +15,11 @@ final class ForwardBuffers {
     let ropeCos: UnsafeMutablePointer<Float>    // (rope_dim / 2) rotation of this position
     let ropeSin: UnsafeMutablePointer<Float>    // (rope_dim / 2)
     let logits: UnsafeMutablePointer<Float>     // (vocab)
+    let partials: UnsafeMutablePointer<Float>   // (column parts, dim) O's or down's parts' outputs
+    let dim: Int
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(config c: ModelConfig, context: Int) {
+    init(config c: ModelConfig, context: Int, columnParts: Int = 1) {
         func make(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
             p.initialize(repeating: 0, count: n)
@@ -29,7 +31,9 @@ final class ForwardBuffers {
         gate = make(c.hiddenDim); up = make(c.hiddenDim)
         scores = make(c.headCount * context); logits = make(c.vocabularySize)
         ropeCos = make(c.ropeDim / 2); ropeSin = make(c.ropeDim / 2)
-        all = [x, normed, sublayer, q, key, value, attention, gate, up, scores, logits, ropeCos, ropeSin]
+        partials = make(columnParts * c.dim)
+        dim = c.dim
+        all = [x, normed, sublayer, q, key, value, attention, gate, up, scores, logits, ropeCos, ropeSin, partials]
     }
 
     deinit { for p in all { p.deallocate() } }
@@ -45,7 +49,9 @@ struct Transformer: Sendable {
     /// Runs token `token` at `position`, writing its keys and values into the cache and
     /// the next-token logits into `products.buffers.logits`. Matrix products and attention
     /// run on `pool`'s threads.
-    func forward(token: Int, position pos: Int, cache: KVCache, products: TokenProducts, pool: ThreadPool) {
+    /// With a `decoder`, every thread runs the whole token (`TokenDecoder`): the same logits.
+    func forward(token: Int, position pos: Int, cache: KVCache, products: TokenProducts, decoder: TokenDecoder?,
+                 pool: ThreadPool) {
         let b = products.buffers
         let c = config
         let headDim = c.headDim
@@ -54,6 +60,11 @@ struct Transformer: Sendable {
         weights.tokenEmbedding.dequantizeRow(token, into: b.x)
         // The rotation angles of this position, once for every head of every layer.
         infer_rope_angles(Int32(pos), Int32(c.ropeDim), c.ropeTheta, b.ropeCos, b.ropeSin)
+        if let decoder {
+            precondition(pos < cache.capacity)
+            decoder.run(position: pos, on: pool)
+            return
+        }
         for (l, layer) in weights.layers.enumerated() {
             // Attention.
             infer_rmsnorm(b.normed, b.x, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)

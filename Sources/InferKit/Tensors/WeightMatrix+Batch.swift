@@ -46,6 +46,20 @@ extension WeightMatrix {
     func multiply(batch x: UnsafePointer<Float>, count n: Int, xStride: Int,
                   into y: UnsafeMutablePointer<Float>, yStride: Int,
                   scratch: WeightTileScratch, threads: Int = 1, kernels: Bool = true) {
+        if let first = columnParts.first {
+            // W x = Σ_p W_p x_p: part 0 into y, each further part into a scratch then added to
+            // y, in the order of the parts.
+            first.multiply(batch: x, count: n, xStride: xStride, into: y, yStride: yStride, scratch: scratch,
+                           threads: threads, kernels: kernels)
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: n * rows)  // (n, rows)
+            defer { partial.deallocate() }
+            for (p, part) in columnParts.enumerated().dropFirst() {
+                part.multiply(batch: x + p * part.cols, count: n, xStride: xStride, into: partial, yStride: rows,
+                              scratch: scratch, threads: threads, kernels: kernels)
+                for t in 0..<n { infer_add(y + t * yStride, partial + t * rows, Int32(rows)) }
+            }
+            return
+        }
         if kernels, case .ggml = storage, case let d = descriptor, infer_qgemm_supported(d.type) != 0,
            multiplyQuantized(d.type, d.data, d.row_bytes, batch: x, count: n, xStride: xStride, into: y, yStride: yStride,
                              scratch: scratch, threads: threads) {

@@ -16,12 +16,18 @@ public struct WeightMatrix: @unchecked Sendable {
     /// q4_K, q4_0, q6_K or q8_0 rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
     /// q4_0_x8.c, q6_K_x8.c, q8_0_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
+    /// Where the interleaved copy is kept in column parts (`interleaving(into:at:columnParts:)`: O
+    /// and down, for `infer_decode`'s threads): the parts, part p a matrix of its own over the
+    /// columns [p, p + 1) cols / P, with W x = Σ_p W_p x_p, summed in the order of p. Every
+    /// product then reads the parts (the matrix itself has no `descriptor`); empty otherwise.
+    let columnParts: [WeightMatrix]
 
-    init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil) {
+    init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil, columnParts: [WeightMatrix] = []) {
         self.rows = rows
         self.cols = cols
         self.storage = storage
         self.interleaved = interleaved
+        self.columnParts = columnParts
     }
 
     /// Storage type name for display.
@@ -32,8 +38,9 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// The matrix as the C kernels take it.
+    /// The matrix as the C kernels take it (for a matrix kept in column parts: each part's).
     var descriptor: infer_matrix {
+        precondition(columnParts.isEmpty, "a matrix kept in column parts is read part by part")
         if let interleaved {
             return infer_matrix(type: interleaved.type, data: interleaved.bytes, row_bytes: 0,
                                 rows: Int32(rows), cols: Int32(cols), group_scales: nil, group_size: 0)
@@ -124,17 +131,38 @@ extension WeightMatrix {
 
     var interleavesForSpeed: Bool { interleavedType != nil }
 
-    /// Bytes of this matrix's interleaved copy, rounded up to a cache line; 0 if it has none.
-    var interleavedByteCount: Int {
+    /// Whether the interleaved copy can be kept in `parts` column parts: each part whole blocks
+    /// of the file's type (and of the copy's).
+    func splitsIntoColumnParts(_ parts: Int) -> Bool {
+        guard parts > 1, interleavedType != nil, case .ggml(let type, _, _) = storage else { return false }
+        return cols % (parts * type.blockSize) == 0
+    }
+
+    /// Bytes of this matrix's interleaved copy in `columnParts` parts, each rounded up to a cache
+    /// line; 0 if it has none.
+    func interleavedByteCount(columnParts parts: Int = 1) -> Int {
         guard let type = interleavedType else { return 0 }
-        return (infer_interleaved_bytes(type, Int32(rows), Int32(cols)) + 63) / 64 * 64
+        guard parts > 1 else { return (infer_interleaved_bytes(type, Int32(rows), Int32(cols)) + 63) / 64 * 64 }
+        precondition(splitsIntoColumnParts(parts))
+        return parts * ((infer_interleaved_bytes(type, Int32(rows), Int32(cols / parts)) + 63) / 64 * 64)
     }
 
     /// This matrix with an interleaved copy of its weights (see `interleaved`) written at
-    /// `offset` in `memory` (`interleavedByteCount` bytes from there are its own).
-    func interleaving(into memory: InterleavedMemory, at offset: Int) -> WeightMatrix {
-        guard let type = interleavedType, case .ggml(_, let data, let rowBytes) = storage else { return self }
-        precondition(offset % 64 == 0 && offset + interleavedByteCount <= memory.byteCount)
+    /// `offset` in `memory` (`interleavedByteCount(columnParts:)` bytes from there are its own),
+    /// in `columnParts` parts (see `columnParts`) if more than one: each part's rows are a
+    /// strided view of the file's rows, and its copy is made like any matrix's.
+    func interleaving(into memory: InterleavedMemory, at offset: Int, columnParts parts: Int = 1) -> WeightMatrix {
+        guard let type = interleavedType, case .ggml(let fileType, let data, let rowBytes) = storage else { return self }
+        precondition(offset % 64 == 0 && offset + interleavedByteCount(columnParts: parts) <= memory.byteCount)
+        if parts > 1 {
+            let partCols = cols / parts, partBytes = interleavedByteCount(columnParts: parts) / parts
+            let columnParts = (0..<parts).map { p in
+                WeightMatrix(rows: rows, cols: partCols,
+                             storage: .ggml(fileType, data + p * (partCols / fileType.blockSize) * fileType.blockBytes, rowBytes: rowBytes))
+                    .interleaving(into: memory, at: offset + p * partBytes)
+            }
+            return WeightMatrix(rows: rows, cols: cols, storage: storage, columnParts: columnParts)
+        }
         let bytes = memory.start + offset
         infer_interleave(type, data, rowBytes, Int32(rows), Int32(cols), bytes)
         return WeightMatrix(rows: rows, cols: cols, storage: storage,
@@ -144,7 +172,10 @@ extension WeightMatrix {
     /// This matrix with an interleaved copy of its weights in memory of its own (itself when
     /// it has none, or memory runs out: the copy only adds speed).
     func interleaving() -> WeightMatrix {
-        guard interleavesForSpeed, let memory = InterleavedMemory(byteCount: interleavedByteCount) else { return self }
+        guard interleavesForSpeed, let memory = InterleavedMemory(byteCount: interleavedByteCount()) else { return self }
         return interleaving(into: memory, at: 0)
     }
+
+    /// Whether products read an interleaved copy of this matrix (whole or in column parts).
+    var isInterleaved: Bool { interleaved != nil || !columnParts.isEmpty }
 }
