@@ -36,7 +36,7 @@ extension ModelWeights {
     /// These weights with interleaved copies of the matrices that generation reads faster
     /// that way (`WeightMatrix.interleaving`), made in parallel; the token embedding stays
     /// as it is (a token reads one row of it). O's and down's copies are kept in `columnParts`
-    /// column parts where every layer's split so (see `columnParts(for:config:)`).
+    /// column parts where every layer's split so (see `columnParts(_:config:)`).
     /// `release` is handed each matrix as soon as its copy is made, so that its file pages can
     /// leave memory before the next copies add theirs.
     func interleaving(columnParts requested: Int = 1, config: ModelConfig,
