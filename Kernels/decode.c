@@ -106,7 +106,6 @@ static void wait_at(barrier *b) {
 typedef struct {
     const infer_decoder *d;
     int pos, threads;
-    size_t scratch_bytes;  // each thread's: infer_decode_scratch_bytes(d)
     barrier *barrier;
 } decode_job;
 
@@ -146,7 +145,7 @@ static void add_partials(float *x, const decode_job *job, int which) {
     const char *first = (const char *)d->scratch + (size_t)(2 + which) * vector;
     for (int i = 0; i < d->dim; i++) {
         float sum = ((const float *)first)[i];
-        for (int t = 1; t < job->threads; t++) sum += ((const float *)(first + (size_t)t * job->scratch_bytes))[i];
+        for (int t = 1; t < job->threads; t++) sum += ((const float *)(first + (size_t)t * d->scratch_bytes))[i];
         x[i] += sum;
     }
 }
@@ -164,7 +163,7 @@ static void decode_task(void *context, int begin, int end, int thread) {
     const infer_decoder *d = job->d;
     int T = job->threads, t = thread, hd = d->head_dim;
     size_t vector = round_up((size_t)d->dim * sizeof(float));
-    char *scratch = (char *)d->scratch + (size_t)t * job->scratch_bytes;
+    char *scratch = (char *)d->scratch + (size_t)t * d->scratch_bytes;
     float *x = (float *)scratch;  // (dim) this thread's copy of the residual stream
     float *normed = (float *)(scratch + vector);
     float *o_part = (float *)(scratch + 2 * vector), *down_part = (float *)(scratch + 3 * vector);  // (dim)
@@ -224,6 +223,6 @@ static void decode_task(void *context, int begin, int end, int thread) {
 
 void infer_decode(infer_pool *pool, const infer_decoder *d, int pos) {
     barrier b = {0, 0, infer_pool_threads(pool)};
-    decode_job job = {d, pos, infer_pool_threads(pool), infer_decode_scratch_bytes(d), &b};
+    decode_job job = {d, pos, infer_pool_threads(pool), &b};
     infer_pool_gang(pool, decode_task, &job);
 }

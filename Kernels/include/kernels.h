@@ -244,12 +244,12 @@ typedef struct {
     float *x;                       // (dim) the token's embedding in; the normed last hidden state out
     float *q, *attention;           // (heads * head_dim)
     float *key, *value;             // (kv_heads * head_dim)
-    float *sublayer;                // (dim)
     float *gate, *up;               // (hidden)
     float *scores;                  // (heads, capacity)
     const float *rope_cos, *rope_sin;  // (rope_dim / 2) this position's rotation
     float *logits;                  // (vocab)
-    void *scratch;                  // (threads) * infer_decode_scratch_bytes, 64-byte aligned
+    void *scratch;                  // (threads, scratch_bytes), 64-byte aligned
+    size_t scratch_bytes;           // each thread's: infer_decode_scratch_bytes
 } infer_decoder;
 
 /// Whether infer_decode can run `d` on `pool`'s threads: at least two, no more than the cores,

@@ -50,10 +50,11 @@ final class TokenDecoder {
             neox: c.ropeStyle == .neox ? 1 : 0, capacity: Int32(cache.capacity), parts: Int32(threads),
             rms_epsilon: c.rmsEpsilon, attention_scale: 1 / Float(c.headDim).squareRoot(), layers: layers,
             output_norm: norm(2 * layerCount, weights.outputNorm), output: output,
-            x: b.x, q: b.q, attention: b.attention, key: b.key, value: b.value, sublayer: b.sublayer,
+            x: b.x, q: b.q, attention: b.attention, key: b.key, value: b.value,
             gate: b.gate, up: b.up, scores: b.scores, rope_cos: b.ropeCos, rope_sin: b.ropeSin, logits: b.logits,
-            scratch: nil)
-        scratch = .allocate(byteCount: max(64, infer_decode_scratch_bytes(&decoder) * threads), alignment: 64)
+            scratch: nil, scratch_bytes: 0)
+        decoder.scratch_bytes = infer_decode_scratch_bytes(&decoder)
+        scratch = .allocate(byteCount: max(64, decoder.scratch_bytes * threads), alignment: 64)
         decoder.scratch = scratch
         guard pool.canDecode(&decoder) else { return nil }
     }
