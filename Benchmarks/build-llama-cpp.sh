@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds llama.cpp (the peer infer is measured against) from the source distribution of the
 # PyPI package llama-cpp-python, CPU only, into Benchmarks/llama.cpp/ (ignored by git).
-# Produces llama-bench and llama-perplexity in Benchmarks/llama.cpp/build/bin.
+# Produces llama-bench, llama-perplexity, llama-tokenize and llama-server in
+# Benchmarks/llama.cpp/build/bin; src/vendor/llama.cpp/convert_hf_to_gguf.py (with its gguf-py)
+# converts Hugging Face models to GGUF.
 # Needs: pip, cmake (apt-get install -y cmake), a C++ compiler. About 5 minutes on 2 cores.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +26,6 @@ PY
 fi
 command -v cmake >/dev/null || { echo "cmake is needed: apt-get install -y cmake" >&2; exit 1; }
 cmake -S src/vendor/llama.cpp -B build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-    -DLLAMA_CURL=OFF -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-cmake --build build -j "$(nproc)" --target llama-bench llama-perplexity
+    -DLLAMA_CURL=OFF -DGGML_OPENMP=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=ON >/dev/null
+cmake --build build -j "$(nproc)" --target llama-bench llama-perplexity llama-tokenize llama-server
 echo "built: $work/build/bin"

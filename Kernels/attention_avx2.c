@@ -14,6 +14,7 @@
 #include "kernels.h"
 #include "kernel_table.h"
 #include "batch.h"
+#include "decode.h"
 #include <immintrin.h>
 
 #define AVX2_FMA __attribute__((target("avx2,fma")))
@@ -61,7 +62,7 @@ __attribute__((always_inline)) AVX2_FMA static inline void add_values(int lanes,
 #define VALUE_BLOCK 16
 
 AVX2_FMA void infer_attention_heads_avx2(const float *q, int heads, const float *k, const float *v, size_t stride,
-                                         int n_pos, int head_dim, float scale, float *scores,
+                                         int n_pos, int head_dim, float scale, float soft_cap, float *scores,
                                          size_t scores_stride, float *out) {
     if (n_pos <= 0) {  // nothing to attend to: zeros, as the scalar path gives
         for (int i = 0; i < heads * head_dim; i++) out[i] = 0;
@@ -80,6 +81,7 @@ AVX2_FMA void infer_attention_heads_avx2(const float *q, int heads, const float 
     for (int h = 0; h < heads; h++) {
         float *s = scores + (size_t)h * scores_stride;
         for (int p = t; p < n_pos; p++) s[p] = infer_dot_f32(q + (size_t)h * head_dim, k + (size_t)p * stride, head_dim) * scale;
+        if (soft_cap > 0) infer_soft_cap(s, (size_t)n_pos, soft_cap);
         infer_softmax_prefix(s, n_pos, n_pos);
     }
     // out_h = Σ_t scores_h[t] v_t, in blocks of positions taken by every head in turn; each

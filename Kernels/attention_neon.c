@@ -8,6 +8,7 @@
 #if defined(__aarch64__)
 #include "kernels.h"
 #include "kernel_table.h"
+#include "decode.h"
 #include <arm_neon.h>
 
 /// The four sums (p0 + p1) + (p2 + p3) of the lanes of each of v[0..3], in one vector.
@@ -46,7 +47,8 @@ __attribute__((always_inline)) static inline void add_values(int lanes, const fl
 #define VALUE_BLOCK 16
 
 void infer_attention_heads_neon(const float *q, int heads, const float *k, const float *v, size_t stride, int n_pos,
-                                int head_dim, float scale, float *scores, size_t scores_stride, float *out) {
+                                int head_dim, float scale, float soft_cap, float *scores, size_t scores_stride,
+                                float *out) {
     if (n_pos <= 0) {  // nothing to attend to: zeros, as the scalar path gives
         for (int i = 0; i < heads * head_dim; i++) out[i] = 0;
         return;
@@ -61,6 +63,7 @@ void infer_attention_heads_neon(const float *q, int heads, const float *k, const
     for (int h = 0; h < heads; h++) {
         float *s = scores + (size_t)h * scores_stride;
         for (int p = t; p < n_pos; p++) s[p] = infer_dot_f32(q + (size_t)h * head_dim, k + (size_t)p * stride, head_dim) * scale;
+        if (soft_cap > 0) infer_soft_cap(s, (size_t)n_pos, soft_cap);
         infer_softmax(s, n_pos);
     }
     // out_h = Σ_t scores_h[t] v_t, in blocks of positions taken by every head in turn; each

@@ -1,5 +1,7 @@
-// Pieces of batched prompt processing; see include/batch.h.
+// Pieces of batched prompt processing (see include/batch.h), and the feed-forward activations
+// and soft-capping both forward passes use (include/decode.h).
 #include "batch.h"
+#include "decode.h"
 #include "blocks.h"
 #include "kernel_table.h"
 #include <math.h>
@@ -82,6 +84,24 @@ TARGET_AVX2 static void swiglu_avx2(float *gate, const float *up, size_t n) {
     if (i < n) infer_swiglu(gate + i, up + i, (int)(n - i));
 }
 
+/// gate = gelu_tanh(gate) * up, with gelu_tanh(g) = g / (1 + e^(-2u)), u = √(2/π) (g + 0.044715 g³)
+/// (0.5 (1 + tanh u) is the logistic function of 2u).
+TARGET_AVX2 static void geglu_avx2(float *gate, const float *up, size_t n) {
+    size_t i = 0;
+    __m256 one = _mm256_set1_ps(1.0f), minus_two_root = _mm256_set1_ps(-2.0f * 0.7978845608028654f);
+    __m256 cubic = _mm256_set1_ps(0.044715f);
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_loadu_ps(gate + i);
+        __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(cubic, g), _mm256_mul_ps(g, g), g);
+        __m256 gelu = _mm256_div_ps(g, _mm256_add_ps(one, exp_avx2(_mm256_mul_ps(minus_two_root, inner))));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(gelu, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) {
+        float g = gate[i], u = 0.7978845608028654f * (g + 0.044715f * g * g * g);
+        gate[i] = g / (1.0f + expf(-2.0f * u)) * up[i];
+    }
+}
+
 static int has_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -129,6 +149,22 @@ void infer_rope_angles(int pos, int rot_dim, float theta, float *cos_out, float 
     }
 }
 
+void infer_rope_frequencies(int rot_dim, float theta, const float *factors, float scale, float *freqs) {
+    for (int i = 0; i < rot_dim / 2; i++) {
+        float freq = 1.0f / powf(theta, (float)(2 * i) / (float)rot_dim);
+        if (factors) freq /= factors[i];
+        freqs[i] = scale == 1.0f ? freq : freq * scale;
+    }
+}
+
+void infer_rope_angles_of(int pos, int pairs, const float *freqs, float magnitude, float *cos_out, float *sin_out) {
+    for (int i = 0; i < pairs; i++) {
+        float angle = (float)pos * freqs[i];
+        cos_out[i] = magnitude == 1.0f ? cosf(angle) : cosf(angle) * magnitude;
+        sin_out[i] = magnitude == 1.0f ? sinf(angle) : sinf(angle) * magnitude;
+    }
+}
+
 void infer_rope_rotate(float *head, int rot_dim, const float *cos_table, const float *sin_table, int neox) {
     int half = rot_dim / 2;
     for (int i = 0; i < half; i++) {
@@ -157,4 +193,23 @@ void infer_swiglu_batch(float *gate, const float *up, size_t n) {
     if (has_avx2()) { swiglu_avx2(gate, up, n); return; }
 #endif
     for (size_t i = 0; i < n; i += 1 << 20) infer_swiglu(gate + i, up + i, (int)(n - i < (1 << 20) ? n - i : 1 << 20));
+}
+
+void infer_gated_activation(infer_activation act, float *gate, const float *up, size_t n) {
+    if (act == INFER_ACTIVATION_SILU) {
+        infer_swiglu_batch(gate, up, n);
+        return;
+    }
+#if defined(__x86_64__)
+    if (has_avx2()) { geglu_avx2(gate, up, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        float g = gate[i], u = 0.7978845608028654f * (g + 0.044715f * g * g * g);
+        gate[i] = g / (1.0f + expf(-2.0f * u)) * up[i];
+    }
+}
+
+void infer_soft_cap(float *x, size_t n, float cap) {
+    float inverse = 1.0f / cap;
+    for (size_t i = 0; i < n; i++) x[i] = cap * tanhf(x[i] * inverse);
 }

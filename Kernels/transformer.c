@@ -1,7 +1,8 @@
 // The non-matrix pieces of a transformer layer: normalization, activation, rotary
-// embedding and attention (one head, and all heads in parallel).
+// embedding and attention of the heads that share a KV head.
 #include "kernels.h"
 #include "kernel_table.h"
+#include "decode.h"
 #include <math.h>
 
 void infer_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
@@ -56,10 +57,11 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox) {
 }
 
 static void attention_head_scalar(const float *q, const float *k, const float *v, size_t stride,
-                                  int n_pos, int head_dim, float scale, float *scores, float *out) {
+                                  int n_pos, int head_dim, float scale, float soft_cap, float *scores, float *out) {
     for (int t = 0; t < n_pos; t++) {
         scores[t] = infer_dot_f32(q, k + (size_t)t * stride, head_dim) * scale;
     }
+    if (soft_cap > 0) infer_soft_cap(scores, (size_t)n_pos, soft_cap);
     infer_softmax(scores, n_pos);
     for (int d = 0; d < head_dim; d++) out[d] = 0;
     for (int t = 0; t < n_pos; t++) {
@@ -70,69 +72,32 @@ static void attention_head_scalar(const float *q, const float *k, const float *v
 }
 
 void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
-                               size_t stride, int n_pos, int head_dim, float scale, float *scores,
+                               size_t stride, int n_pos, int head_dim, float scale, float soft_cap, float *scores,
                                size_t scores_stride, float *out) {
 #if defined(__x86_64__)
     if ((isa == INFER_ISA_AVX2 || isa == INFER_ISA_AVX512) && head_dim % 8 == 0) {
-        infer_attention_heads_avx2(q, heads, k, v, stride, n_pos, head_dim, scale, scores, scores_stride, out);
+        infer_attention_heads_avx2(q, heads, k, v, stride, n_pos, head_dim, scale, soft_cap, scores, scores_stride, out);
         return;
     }
 #elif defined(__aarch64__)
     if (isa == INFER_ISA_NEON && head_dim % 4 == 0) {
-        infer_attention_heads_neon(q, heads, k, v, stride, n_pos, head_dim, scale, scores, scores_stride, out);
+        infer_attention_heads_neon(q, heads, k, v, stride, n_pos, head_dim, scale, soft_cap, scores, scores_stride, out);
         return;
     }
 #endif
     (void)isa;
     for (int h = 0; h < heads; h++) {
-        attention_head_scalar(q + (size_t)h * head_dim, k, v, stride, n_pos, head_dim, scale,
+        attention_head_scalar(q + (size_t)h * head_dim, k, v, stride, n_pos, head_dim, scale, soft_cap,
                               scores + (size_t)h * scores_stride, out + (size_t)h * head_dim);
     }
 }
 
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out) {
-    infer_attention_heads_isa(isa, q, 1, k, v, stride, n_pos, head_dim, scale, scores, 0, out);
+    infer_attention_heads_isa(isa, q, 1, k, v, stride, n_pos, head_dim, scale, 0, scores, 0, out);
 }
 
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,
                           int n_pos, int head_dim, float scale, float *scores, float *out) {
     infer_attention_head_isa(infer_isa_active(), q, k, v, stride, n_pos, head_dim, scale, scores, out);
-}
-
-typedef struct {
-    const float *q, *keys, *values;
-    size_t head_stride, kv_stride, scores_stride;
-    int group, head_dim, n_pos;
-    float scale;
-    float *scores, *out;
-} attention_job;
-
-/// Query heads [begin, end), in runs that share a KV head.
-static void attention_task(void *context, int begin, int end, int thread) {
-    (void)thread;
-    const attention_job *a = context;
-    infer_isa isa = infer_isa_active();
-    for (int h = begin; h < end;) {
-        int kv_head = h / a->group;
-        int stop = (kv_head + 1) * a->group < end ? (kv_head + 1) * a->group : end;
-        size_t kv_offset = (size_t)kv_head * a->head_stride;
-        infer_attention_heads_isa(isa, a->q + (size_t)h * a->head_dim, stop - h, a->keys + kv_offset,
-                                  a->values + kv_offset, a->kv_stride, a->n_pos, a->head_dim, a->scale,
-                                  a->scores + (size_t)h * a->scores_stride, a->scores_stride,
-                                  a->out + (size_t)h * a->head_dim);
-        h = stop;
-    }
-}
-
-void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
-                     size_t head_stride, size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
-                     float scale, float *scores, size_t scores_stride, float *out) {
-    attention_job job = {q, keys, values, head_stride, kv_stride, scores_stride, n_heads / n_kv_heads, head_dim,
-                         n_pos, scale, scores, out};
-    // Ranges of whole groups while there are enough for every thread (each group's cache is
-    // then read once), else as many heads of a group as keep every thread busy.
-    int per_thread = n_heads / infer_pool_threads(pool);
-    int grain = job.group < per_thread ? job.group : per_thread > 1 ? per_thread : 1;
-    infer_pool_run(pool, attention_task, &job, n_heads, grain);
 }

@@ -21,6 +21,16 @@ void infer_dequantize_rows(infer_type type, const void *w, size_t row_bytes, int
 /// the same expressions as infer_rope, so rotating with them gives its results bit for bit.
 void infer_rope_angles(int pos, int rot_dim, float theta, float *cos_out, float *sin_out);
 
+/// The rotation frequencies of the rot_dim/2 pairs: theta^(-2i/rot_dim) as infer_rope computes
+/// them, divided by factors[i] where `factors` is given (Llama 3's and Phi-3's long-context
+/// frequency factors), times `scale` (linear RoPE scaling: 1 / the scaling factor).
+void infer_rope_frequencies(int rot_dim, float theta, const float *factors, float scale, float *freqs);
+
+/// The cosines and sines of position `pos` for `pairs` pairs of frequencies `freqs`
+/// (infer_rope_frequencies), times `magnitude` (a long-context attention factor; 1: none).
+/// With the plain frequencies, the same values as infer_rope_angles.
+void infer_rope_angles_of(int pos, int pairs, const float *freqs, float magnitude, float *cos_out, float *sin_out);
+
 /// Rotates one head vector in place with a position's table from infer_rope_angles
 /// (neox as in infer_rope).
 void infer_rope_rotate(float *head, int rot_dim, const float *cos_table, const float *sin_table, int neox);

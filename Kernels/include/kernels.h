@@ -209,63 +209,13 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out);
 /// Attention of `heads` query heads that read the same KV head: q, out: (heads, head_dim);
-/// scores: (heads, scores_stride) scratch. Each head's result is the same, bit for bit, as
-/// infer_attention_head_isa gives it alone; together, the cache is read once for all of them.
+/// scores: (heads, scores_stride) scratch. Scores above `soft_cap` in size are capped smoothly
+/// first (cap * tanh(score / cap); 0: no cap). Each head's result is the same, bit for bit, as
+/// infer_attention_head_isa gives it alone (with no cap); together, the cache is read once for
+/// all of them.
 void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
-                               size_t stride, int n_pos, int head_dim, float scale, float *scores,
+                               size_t stride, int n_pos, int head_dim, float scale, float soft_cap, float *scores,
                                size_t scores_stride, float *out);
-
-/// Attention of all query heads, in parallel over heads. Query head h reads KV head
-/// j = h / (n_heads / n_kv_heads). q, out: (n_heads * head_dim); keys, values: the cache of
-/// one layer, KV head j's rows starting at `j * head_stride` floats, position rows
-/// `kv_stride` floats apart; scores: (n_heads, scores_stride) scratch.
-void infer_attention(infer_pool *pool, const float *q, const float *keys, const float *values,
-                     size_t head_stride, size_t kv_stride, int n_heads, int n_kv_heads, int head_dim, int n_pos,
-                     float scale, float *scores, size_t scores_stride, float *out);
-
-// ---- generation's forward pass, all threads together -----------------------------------------
-/// One layer of a Llama-family model, as infer_decode reads it.
-typedef struct {
-    const infer_matrix *wq, *wk, *wv, *gate, *up;
-    /// (parts) O's and down's column parts: part t is the matrix over columns [t, t + 1) cols / parts.
-    const infer_matrix *wo_parts, *down_parts;
-    const float *attention_norm, *ffn_norm;  // (dim)
-    float *keys, *values;                    // the layer's KV cache: (kv_heads, capacity, head_dim)
-} infer_decoder_layer;
-
-/// A model and a session's buffers, for infer_decode.
-typedef struct {
-    int layer_count, dim, heads, kv_heads, head_dim, hidden, rope_dim, neox, capacity;
-    int parts;  // of O and down: infer_decode runs on that many threads
-    float rms_epsilon, attention_scale;
-    const infer_decoder_layer *layers;
-    const float *output_norm;  // (dim)
-    const infer_matrix *output;
-    float *x;                       // (dim) the token's embedding in; the normed last hidden state out
-    float *q, *attention;           // (heads * head_dim)
-    float *key, *value;             // (kv_heads * head_dim)
-    float *gate, *up;               // (hidden)
-    float *scores;                  // (heads, capacity)
-    const float *rope_cos, *rope_sin;  // (rope_dim / 2) this position's rotation
-    float *logits;                  // (vocab)
-    void *scratch;                  // (threads, scratch_bytes), 64-byte aligned
-    size_t scratch_bytes;           // each thread's: infer_decode_scratch_bytes
-} infer_decoder;
-
-/// Whether infer_decode can run `d` on `pool`'s threads: at least two, no more than the cores,
-/// as many as O's and down's column parts, KV heads and hidden rows in groups of 8 a multiple
-/// of them, every matrix's rows a multiple of 8.
-int infer_decode_supported(const infer_pool *pool, const infer_decoder *d);
-/// Scratch bytes each thread needs (a multiple of 64).
-size_t infer_decode_scratch_bytes(const infer_decoder *d);
-/// The forward pass of one token at `pos` (its keys and values into the cache, the logits
-/// into d->logits) with every thread of the pool running all of it, tensor parallel: thread t
-/// the Q/K/V rows and attention of its KV heads, O's part t, its share of gate's and up's rows
-/// and down's part t over them, each preparing the activations it reads; a barrier after O
-/// and after down, whose parts' sums every thread adds to its copy of the residual stream.
-/// The same kernels and sums, in the same order per value, as the forward pass of jobs over
-/// the same column parts: the same logits, bit for bit.
-void infer_decode(infer_pool *pool, const infer_decoder *d, int pos);
 
 #ifdef __cplusplus
 }

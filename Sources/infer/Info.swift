@@ -25,7 +25,9 @@ struct Info: ParsableCommand {
             lines.append("layers:          \(c.layerCount)")
             lines.append("heads:           \(c.headCount) (KV heads \(c.kvHeadCount), head dimension \(c.headDim))")
             lines.append("context length:  \(c.contextLength)")
-            lines.append("RoPE:            \(c.ropeStyle.rawValue), base \(c.ropeTheta), \(c.ropeDim) dimensions")
+            for (name, value) in model.blockFeatures {
+                lines.append((name + ":").padding(toLength: 17, withPad: " ", startingAt: 0) + value)
+            }
             lines.append("RMS epsilon:     \(c.rmsEpsilon)")
             lines.append("tensors:         \(model.tensorCount)")
             for (type, bytes) in model.weightBytesByType {

@@ -117,7 +117,7 @@ struct TransformerPieceTests {
             var scores = [Float](repeating: 0, count: heads * scoresStride)
             var out = [Float](repeating: .nan, count: heads * headDim)
             infer_attention_heads_isa(isa, q, Int32(heads), k, v, stride, Int32(positions), Int32(headDim), scale,
-                                      &scores, scoresStride, &out)
+                                      0, &scores, scoresStride, &out)
             for h in 0..<heads {
                 var alone = [Float](repeating: 0, count: headDim)
                 var aloneScores = [Float](repeating: 0, count: positions)

@@ -33,23 +33,9 @@ final class ThreadPool {
         infer_matvec(pool, products, Int32(count), scratch(bytes: infer_matvec_scratch_bytes(products, Int32(count))))
     }
 
-    /// Whether `infer_decode` can run `decoder` on these threads.
-    func canDecode(_ decoder: UnsafePointer<infer_decoder>) -> Bool {
-        infer_decode_supported(pool, decoder) != 0
-    }
-
     /// One token through `decoder` at `position`, every thread running all of it (`infer_decode`).
     func decode(_ decoder: UnsafePointer<infer_decoder>, position: Int) {
         infer_decode(pool, decoder, Int32(position))
-    }
-
-    /// Attention of every query head over positions [0, positionCount) of layer `layer` of
-    /// `cache` (see `infer_attention`); scores: (n_heads, cache capacity) scratch.
-    func attention(query: UnsafePointer<Float>, cache: KVCache, layer: Int, config c: ModelConfig,
-                   positionCount: Int, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        infer_attention(pool, query, cache.keys(layer: layer), cache.values(layer: layer), cache.headStride,
-                        c.headDim, Int32(c.headCount), Int32(c.kvHeadCount), Int32(c.headDim),
-                        Int32(positionCount), 1 / Float(c.headDim).squareRoot(), scores, cache.capacity, out)
     }
 
     /// At least `bytes` of 64-byte-aligned scratch; grows only on the first tokens.

@@ -40,11 +40,11 @@ enum Llama2CModelFile {
             shared = try reader.read(UInt8.self, "shared-classifier flag") != 0
             if version == 2 { groupSize = Int(try reader.read(Int32.self, "group size")) }
         }
-        let config = ModelConfig(
-            architecture: "llama", dim: header[0], hiddenDim: header[1], layerCount: header[2],
+        let config = ModelConfig.llama(
+            dim: header[0], hiddenDim: header[1], layerCount: header[2],
             headCount: header[3], kvHeadCount: header[4], headDim: header[3] > 0 ? header[0] / header[3] : 0,
-            vocabularySize: abs(header[5]), contextLength: header[6], rmsEpsilon: 1e-5, ropeTheta: 10000,
-            ropeDim: header[3] > 0 ? header[0] / header[3] : 0, ropeStyle: .normal)
+            vocabularySize: abs(header[5]), contextLength: header[6], rmsEpsilon: 1e-5, ropeBase: 10000,
+            ropeDim: header[3] > 0 ? header[0] / header[3] : 0)
         guard config.dim > 0, config.headCount > 0, config.dim % config.headCount == 0 else {
             throw invalid("not a llama2.c checkpoint (header: dim \(header[0]), n_heads \(header[3]))")
         }
@@ -143,7 +143,7 @@ enum Llama2CModelFile {
                                  w2: [WeightMatrix], w3: [WeightMatrix], finalNorm: [Float], output: WeightMatrix) -> ModelWeights {
         let layers = (0..<wq.count).map { l in
             LayerWeights(attentionNorm: attNorm[l], wq: wq[l], wk: wk[l], wv: wv[l], wo: wo[l],
-                         ffnNorm: ffnNorm[l], gate: w1[l], down: w2[l], up: w3[l])
+                         ffnNorm: ffnNorm[l], gate: w1[l], up: w3[l], down: w2[l])
         }
         return ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: finalNorm, output: output)
     }

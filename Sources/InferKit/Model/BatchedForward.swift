@@ -15,8 +15,8 @@ final class BatchBuffers {
     private(set) var attention: UnsafeMutablePointer<Float>!  // (n_tokens, n_heads * head_dim)
     private(set) var gate: UnsafeMutablePointer<Float>!       // (n_tokens, hidden_dim)
     private(set) var up: UnsafeMutablePointer<Float>!         // (n_tokens, hidden_dim)
-    private(set) var ropeCos: UnsafeMutablePointer<Float>!    // (n_tokens, rope_dim / 2)
-    private(set) var ropeSin: UnsafeMutablePointer<Float>!    // (n_tokens, rope_dim / 2)
+    private(set) var ropeCos: UnsafeMutablePointer<Float>!    // (n_tokens, rotations, rope_dim / 2)
+    private(set) var ropeSin: UnsafeMutablePointer<Float>!    // (n_tokens, rotations, rope_dim / 2)
     /// Per thread: the queries of one KV head's query heads for a block of tokens, stacked
     /// (group * attention block, head_dim), their scores (group * attention block, context)
     /// and their outputs (group * attention block, head_dim).
@@ -60,8 +60,9 @@ final class BatchBuffers {
         attention = .allocate(capacity: count * c.qDim)
         gate = .allocate(capacity: count * c.hiddenDim)
         up = .allocate(capacity: count * c.hiddenDim)
-        ropeCos = .allocate(capacity: count * c.ropeDim / 2)
-        ropeSin = .allocate(capacity: count * c.ropeDim / 2)
+        let rotations = c.block.rope.rotations.count * c.ropeDim / 2
+        ropeCos = .allocate(capacity: count * rotations)
+        ropeSin = .allocate(capacity: count * rotations)
         capacity = count
         tiles.reserve(WeightMatrix.scratchFloats(tokens: count, widest: max(c.dim, c.hiddenDim, c.qDim),
                                                  dim: c.dim, threads: threads))
@@ -85,19 +86,20 @@ final class BatchBuffers {
 extension Transformer {
     /// Runs `tokens` at positions `start`, `start + 1`, ... in one pass: every weight
     /// matrix multiplies the whole batch at once (a matrix–matrix product), and each token
-    /// attends causally to the cache and the tokens before it in the batch. Writes the
-    /// batch's keys and values into the cache and, for the batch rows `logitRows`, the
-    /// next-token logits to `logits` (one row of vocab floats each, in order).
+    /// attends causally to the cache and the tokens before it in the batch (within its layer's
+    /// window). Writes the batch's keys and values into the cache and, for the batch rows
+    /// `logitRows`, the next-token logits to `logits` (one row of vocab floats each, in order).
     /// `buffers` must hold `tokens.count` tokens and `logitRows.count` logit rows.
-    func forward(batch tokens: ArraySlice<Int>, start: Int, cache: KVCache, buffers b: BatchBuffers,
+    func forward(batch tokens: ArraySlice<Int>, start: Int, cache: KVCache, rotary: RotaryAngles, buffers b: BatchBuffers,
                  threads: Int, logitRows: Range<Int>, into logits: UnsafeMutablePointer<Float>) {
-        let c = config
+        let c = config, block = c.block
         let n = tokens.count
-        let half = c.ropeDim / 2
-        let neox: Int32 = c.ropeStyle == .neox ? 1 : 0
+        let rotations = rotary.count * rotary.pairs
+        let neox: Int32 = block.rope.style == .neox ? 1 : 0
         for (i, token) in tokens.enumerated() {
             weights.tokenEmbedding.dequantizeRow(token, into: b.x + i * c.dim)
-            infer_rope_angles(Int32(start + i), Int32(c.ropeDim), c.ropeTheta, b.ropeCos + i * half, b.ropeSin + i * half)
+            if block.embeddingScale != 1 { scale(b.x + i * c.dim, c.dim, by: block.embeddingScale) }
+            rotary.write(position: start + i, cosines: b.ropeCos + i * rotations, sines: b.ropeSin + i * rotations)
         }
         func project(_ w: WeightMatrix, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, yStride: Int) {
             w.multiply(batch: x, count: n, xStride: w.cols, into: y, yStride: yStride, scratch: b.tiles, threads: threads)
@@ -109,8 +111,33 @@ extension Transformer {
                 for i in (n * p / parts)..<(n * (p + 1) / parts) { body(i) }
             }
         }
+        /// Each head of a row: bias added (where the block has one), RMS-normed (where it has a norm),
+        /// rotated.
+        func prepareHeads(_ rows: UnsafeMutablePointer<Float>, heads: Int, bias: [Float]?, norm: [Float]?, rotation: Int) {
+            let width = heads * c.headDim, d = Int32(c.headDim)
+            eachToken { i in
+                let row = rows + i * width
+                if let bias { infer_add(row, bias, Int32(width)) }
+                let cosines = b.ropeCos + i * rotations + rotation * rotary.pairs
+                let sines = b.ropeSin + i * rotations + rotation * rotary.pairs
+                for h in 0..<heads {
+                    let head = row + h * c.headDim
+                    if let norm { infer_rmsnorm(head, head, norm, d, c.rmsEpsilon) }
+                    infer_rope_rotate(head, Int32(c.ropeDim), cosines, sines, neox)
+                }
+            }
+        }
+        /// x += the sublayer output in b.sublayer, normed first where the block has a post-norm.
+        func addSublayer(postNorm: [Float]?) {
+            eachToken { i in
+                let out = b.sublayer + i * c.dim
+                if let postNorm { infer_rmsnorm(out, out, postNorm, Int32(c.dim), c.rmsEpsilon) }
+                infer_add(b.x + i * c.dim, out, Int32(c.dim))
+            }
+        }
 
         for (l, layer) in weights.layers.enumerated() {
+            let rotation = c.layers[l].rotation
             // Attention: queries, keys and values into the buffers, keys and values then into the cache.
             eachToken { i in
                 infer_rmsnorm(b.normed + i * c.dim, b.x + i * c.dim, layer.attentionNorm, Int32(c.dim), c.rmsEpsilon)
@@ -118,29 +145,26 @@ extension Transformer {
             project(layer.wq, b.normed, into: b.q, yStride: c.qDim)
             project(layer.wk, b.normed, into: b.key, yStride: c.kvDim)
             project(layer.wv, b.normed, into: b.value, yStride: c.kvDim)
-            eachToken { i in
-                let cosines = b.ropeCos + i * half, sines = b.ropeSin + i * half
-                for h in 0..<c.headCount {
-                    infer_rope_rotate(b.q + i * c.qDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
-                }
-                for h in 0..<c.kvHeadCount {
-                    infer_rope_rotate(b.key + i * c.kvDim + h * c.headDim, Int32(c.ropeDim), cosines, sines, neox)
-                }
+            prepareHeads(b.q, heads: c.headCount, bias: layer.qBias, norm: layer.qNorm, rotation: rotation)
+            prepareHeads(b.key, heads: c.kvHeadCount, bias: layer.kBias, norm: layer.kNorm, rotation: rotation)
+            if let bias = layer.vBias {
+                eachToken { i in infer_add(b.value + i * c.kvDim, bias, Int32(c.kvDim)) }
             }
             cache.store(layer: l, start: start, count: n, keys: b.key, values: b.value)
             causalAttention(count: n, start: start, cache: cache, layer: l, buffers: b, threads: threads)
             project(layer.wo, b.attention, into: b.sublayer, yStride: c.dim)
+            addSublayer(postNorm: layer.postAttentionNorm)
 
             // Feed-forward.
             eachToken { i in
-                infer_add(b.x + i * c.dim, b.sublayer + i * c.dim, Int32(c.dim))
                 infer_rmsnorm(b.normed + i * c.dim, b.x + i * c.dim, layer.ffnNorm, Int32(c.dim), c.rmsEpsilon)
             }
             project(layer.gate, b.normed, into: b.gate, yStride: c.hiddenDim)
             project(layer.up, b.normed, into: b.up, yStride: c.hiddenDim)
-            eachToken { i in infer_swiglu_batch(b.gate + i * c.hiddenDim, b.up + i * c.hiddenDim, c.hiddenDim) }
+            let activation = block.activation == .geglu ? INFER_ACTIVATION_GELU_TANH : INFER_ACTIVATION_SILU
+            eachToken { i in infer_gated_activation(activation, b.gate + i * c.hiddenDim, b.up + i * c.hiddenDim, c.hiddenDim) }
             project(layer.down, b.gate, into: b.sublayer, yStride: c.dim)
-            eachToken { i in infer_add(b.x + i * c.dim, b.sublayer + i * c.dim, Int32(c.dim)) }
+            addSublayer(postNorm: layer.postFFNNorm)
         }
 
         guard !logitRows.isEmpty else { return }
@@ -149,30 +173,38 @@ extension Transformer {
         }
         weights.output.multiply(batch: b.normed, count: logitRows.count, xStride: c.dim,
                                 into: logits, yStride: c.vocabularySize, scratch: b.tiles, threads: threads)
+        if let cap = block.finalLogitSoftCap {
+            infer_soft_cap(logits, logitRows.count * c.vocabularySize, cap)
+        }
     }
 
-    /// b.attention (n, n_heads * head_dim) = softmax(q kᵀ / √head_dim) v per head, where
-    /// batch row i (position start + i) sees the cached positions [0, start + i]. The query
-    /// heads that share a KV head are stacked into one product (grouped-query attention makes
-    /// them several times taller, which BLAS runs faster); the KV heads are split among
-    /// `threads` threads.
+    /// b.attention (n, n_heads * head_dim) = softmax(scale · q kᵀ) v per head, where batch row i
+    /// (position start + i) sees the cached positions its layer's window keeps of [0, start + i].
+    /// The query heads that share a KV head are stacked into one product (grouped-query
+    /// attention makes them several times taller, which BLAS runs faster); the KV heads are split
+    /// among `threads` threads.
     private func causalAttention(count n: Int, start: Int, cache: KVCache, layer: Int, buffers b: BatchBuffers,
                                  threads: Int) {
         let c = config
         let group = c.headCount / c.kvHeadCount, d = c.headDim
-        let scale = 1 / Float(d).squareRoot()
+        let scale = c.block.attentionScale, softCap = c.block.attentionSoftCap
+        let keys = cache.layers[layer].keys!, values = cache.layers[layer].values!
+        let headStride = cache.headStride(layer: layer)
         let parts = min(threads, c.kvHeadCount)
         parallelFor(parts) { p in
             let stackedQueries = b.attentionScratch + p * b.attentionScratchPerThread
             let stackedOutputs = stackedQueries + group * BatchBuffers.attentionBlock * d
             let scores = stackedOutputs + group * BatchBuffers.attentionBlock * d
             for kvHead in (c.kvHeadCount * p / parts)..<(c.kvHeadCount * (p + 1) / parts) {
-                // (position, head_dim)
-                let headKeys = cache.keys(layer: layer) + kvHead * cache.headStride
-                let headValues = cache.values(layer: layer) + kvHead * cache.headStride
                 for i0 in stride(from: 0, to: n, by: BatchBuffers.attentionBlock) {
                     let rows = min(BatchBuffers.attentionBlock, n - i0)
-                    let seen = start + i0 + rows  // positions the block's last query sees
+                    // The block's queries read the rows of positions [first, last]: from the first
+                    // its first query sees to the block's last.
+                    let (first, row) = cache.firstAttended(layer: layer, byQueryAt: start + i0)
+                    let seen = start + i0 + rows - first
+                    // (position, head_dim)
+                    let headKeys = keys + kvHead * headStride + row * d
+                    let headValues = values + kvHead * headStride + row * d
                     // Stacked row g * rows + r is query head kvHead * group + g of token i0 + r.
                     for g in 0..<group {
                         let head = (kvHead * group + g) * d
@@ -186,7 +218,13 @@ extension Transformer {
                                             b: headKeys, ldb: d, c: scores, ldc: seen)
                     for g in 0..<group {
                         for r in 0..<rows {
-                            infer_softmax_prefix(scores + (g * rows + r) * seen, Int32(start + i0 + r + 1), Int32(seen))
+                            // Query i0 + r sees the positions [its own first, start + i0 + r].
+                            let own = cache.firstAttended(layer: layer, byQueryAt: start + i0 + r).position - first
+                            let valid = start + i0 + r + 1 - first
+                            let line = scores + (g * rows + r) * seen
+                            if let softCap { infer_soft_cap(line + own, valid - own, softCap) }
+                            for j in 0..<own { line[j] = 0 }
+                            infer_softmax_prefix(line + own, Int32(valid - own), Int32(seen - own))
                         }
                     }
                     // outputs (group * rows, head_dim) = scores (group * rows, seen) · values (seen, head_dim)

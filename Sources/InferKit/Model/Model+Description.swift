@@ -32,10 +32,49 @@ extension Model {
         18: "Q6_K", 32: "BF16",
     ]
 
+    /// What the model's blocks compute, as (name, description) lines for `infer info`: norms,
+    /// attention (biases, Q/K norms, scale, soft-cap, sliding window), feed-forward activation,
+    /// RoPE (layout, bases, factors, scaling), embedding scale, output, logit soft-cap.
+    public var blockFeatures: [(name: String, value: String)] {
+        let c = config, b = c.block
+        var attention: [String] = []
+        if b.qkvBias { attention.append("Q/K/V biases") }
+        if b.qkNorm { attention.append("Q/K RMSNorm") }
+        if abs(b.attentionScale * Float(c.headDim).squareRoot() - 1) > 1e-6 {
+            attention.append("scale \(b.attentionScale)")
+        }
+        if let cap = b.attentionSoftCap { attention.append("scores soft-capped at \(cap)") }
+        let windows = c.layers.compactMap(\.slidingWindow)
+        if let window = windows.first {
+            attention.append("sliding window of \(window) on \(windows.count) of \(c.layerCount) blocks")
+        }
+        let rotations = b.rope.rotations.enumerated().map { r, rotation -> String in
+            var parts = ["base \(rotation.base)"]
+            if rotation.frequencyFactors != nil { parts.append("frequency factors") }
+            if let long = rotation.longContext { parts.append("long-context factors from \(long.from) positions") }
+            if rotation.scale != 1 { parts.append("linear scale \(rotation.scale)") }
+            if rotation.magnitude != 1 { parts.append("attention factor \(rotation.magnitude)") }
+            let users = c.layers.filter { $0.rotation == r }.count
+            return parts.joined(separator: ", ") + (b.rope.rotations.count > 1 ? " (\(users) blocks)" : "")
+        }
+        var lines: [(String, String)] = [
+            ("block", b.norms.rawValue),
+            ("attention", attention.isEmpty ? "plain" : attention.joined(separator: ", ")),
+            ("activation", b.activation.rawValue),
+            ("RoPE", "\(b.rope.style.rawValue), \(b.rope.dimensions) dimensions, " + rotations.joined(separator: "; ")),
+        ]
+        if b.embeddingScale != 1 { lines.append(("embedding", "scaled by \(b.embeddingScale)")) }
+        lines.append(("output", b.tiedOutput ? "tied to the embedding" : "its own matrix"))
+        if let cap = b.finalLogitSoftCap { lines.append(("logits", "soft-capped at \(cap)")) }
+        return lines
+    }
+
     private var distinctMatrices: [WeightMatrix] {
         var seen = Set<UnsafeRawPointer>()
         return transformer.weights.matrices.map(\.1).filter { seen.insert($0.dataStart).inserted }
     }
 
-    private var normElementCount: Int { (2 * config.layerCount + 1) * config.dim }
+    private var normElementCount: Int {
+        transformer.weights.layers.reduce(config.dim) { $0 + $1.vectors.reduce(0) { $0 + $1.count } }
+    }
 }

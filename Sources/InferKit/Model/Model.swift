@@ -50,8 +50,8 @@ public final class Model: Sendable {
         try self.init(file: file, tokenizerPath: tokenizerPath)
     }
 
-    /// Whether loading makes interleaved copies of q4_K matrices for the AVX-512 kernels
-    /// (`ModelWeights.interleaving`): yes unless the environment variable INFER_INTERLEAVE is 0.
+    /// Whether loading makes interleaved copies of matrices for the AVX-512 kernels
+    /// (`ModelWeights.arranged`): yes unless the environment variable INFER_INTERLEAVE is 0.
     static let interleavesByDefault = getenv("INFER_INTERLEAVE").map { String(cString: $0) != "0" } ?? true
 
     /// Loads a model from bytes already in memory for the life of the process (a GGUF
@@ -60,9 +60,9 @@ public final class Model: Sendable {
         try self.init(file: MappedFile(staticBytes: staticBytes, name: name), tokenizerPath: nil)
     }
 
-    /// - Parameter columnParts: O's and down's interleaved copies in that many column parts
-    ///   where they split so (`ModelWeights.columnParts`): the threads of generation's
-    ///   tensor-parallel pass (`TokenDecoder`); by default one a core, as sessions' threads.
+    /// - Parameter columnParts: O and down in that many column parts where they split so
+    ///   (`ModelWeights.arranged`): one a thread of generation's forward pass (`infer_decode`);
+    ///   by default one a core, as sessions' threads.
     init(file: MappedFile, tokenizerPath: String?, interleave: Bool = Model.interleavesByDefault,
          columnParts: Int = ThreadPool.defaultThreadCount) throws {
         let path = file.path
@@ -71,8 +71,7 @@ public final class Model: Sendable {
         var weights: ModelWeights
         if magic == GGUFFile.magic {
             let gguf = try GGUFFile(file: file)
-            config = try GGUFModelLoader.config(of: gguf)
-            weights = try GGUFModelLoader.weights(of: gguf, config: config)
+            (config, weights) = try Architectures.load(gguf)
             format = .gguf(version: Int(gguf.version))
             tensorCount = gguf.tensors.count
             metadata = gguf.metadata
@@ -93,12 +92,10 @@ public final class Model: Sendable {
         guard tokenizer.vocabularySize >= config.vocabularySize else {
             throw InferError.invalidArgument("\(tokenizerPath ?? path): the tokenizer has \(tokenizer.vocabularySize) tokens but the model \(path) has a vocabulary of \(config.vocabularySize)")
         }
-        if interleave {
-            // The copies are what every product reads: the file's pages of those matrices
-            // can leave memory (they come back from the page cache if ever read).
-            weights = weights.interleaving(columnParts: columnParts, config: config) {
-                file.release(bytesAt: $0.dataStart, count: $0.byteCount)
-            }
+        // Interleaved copies are what every product reads: the file's pages of those matrices can
+        // leave memory (they come back from the page cache if ever read).
+        weights = weights.arranged(columnParts: columnParts, interleave: interleave, config: config) {
+            file.release(bytesAt: $0.dataStart, count: $0.byteCount)
         }
         self.path = path
         self.file = file

@@ -24,13 +24,10 @@ public final class Session: @unchecked Sendable {
     /// under 8 for the others (F16 about 4; Q8_0 pp4 47 against tg 38). See Benchmarks/README.md.
     public var smallestBatch: Int
     private let cache: KVCache
-    private let buffers: ForwardBuffers
-    private let products: TokenProducts
     private let pool: ThreadPool
-    /// Every thread running the whole token, where the pool can (see `TokenDecoder`).
-    private let decoder: TokenDecoder?
-    /// Whether a token runs on all threads together (`TokenDecoder`) rather than as jobs.
-    var decodesOnAllThreads: Bool { decoder != nil }
+    /// The one-token forward pass over this session's cache.
+    private let tokenForward: TokenForward
+    private var buffers: ForwardBuffers { tokenForward.buffers }
     private lazy var batchBuffers = BatchBuffers(config: model.config, context: contextLength, threads: threadCount)
 
     /// - Parameters:
@@ -49,14 +46,10 @@ public final class Session: @unchecked Sendable {
         }
         self.model = model
         self.contextLength = length
-        cache = KVCache(layerCount: model.config.layerCount, capacity: length,
-                        kvHeadCount: model.config.kvHeadCount, headDim: model.config.headDim)
-        buffers = ForwardBuffers(config: model.config, context: length,
-                                 columnParts: max(1, model.transformer.weights.layers.first?.wo.columnParts.count ?? 1))
-        products = TokenProducts(weights: model.transformer.weights, buffers: buffers)
+        cache = KVCache(config: model.config, capacity: length, batchLimit: Session.defaultBatchSize)
         pool = ThreadPool(threads: threadCount)
-        decoder = TokenDecoder(weights: model.transformer.weights, config: model.config, cache: cache, buffers: buffers,
-                               pool: pool)
+        tokenForward = TokenForward(weights: model.transformer.weights, config: model.config, cache: cache,
+                                    threads: pool.threadCount)
         let interleaved = model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].compactMap { ($0.columnParts.first ?? $0).interleaved?.type }
         } ?? []
@@ -80,15 +73,15 @@ public final class Session: @unchecked Sendable {
                        _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         try check(newTokens)
         let vocabulary = model.config.vocabularySize
-        let step = max(1, batchSize)
+        let step = max(1, min(batchSize, cache.batchLimit))
         for first in stride(from: 0, to: newTokens.count, by: step) {
             let chunk = first..<min(newTokens.count, first + step)
             let wanted = chunk.clamped(to: scored)
             if chunk.count < max(2, smallestBatch) {
                 for index in chunk {
-                    model.transformer.forward(token: newTokens[index], position: tokens.count, cache: cache, products: products,
-                                              decoder: decoder, pool: pool)
+                    tokenForward.run(token: newTokens[index], position: tokens.count, on: pool)
                     tokens.append(newTokens[index])
+                    cache.didWrite(upTo: tokens.count)
                     if wanted.contains(index) { try body(index, logits) }
                 }
                 continue
@@ -98,9 +91,11 @@ public final class Session: @unchecked Sendable {
             // One row of scores goes straight where `logits` reads it; several to the batch buffer.
             b.reserve(logitRows: wanted.count > 1 ? wanted.count : 0)
             let out = wanted.count > 1 ? b.logits! : buffers.logits
-            model.transformer.forward(batch: newTokens[chunk], start: tokens.count, cache: cache, buffers: b,
+            model.transformer.forward(batch: newTokens[chunk], start: tokens.count, cache: cache,
+                                      rotary: tokenForward.rotary, buffers: b,
                                       threads: threadCount, logitRows: (wanted.lowerBound - first)..<(wanted.upperBound - first), into: out)
             tokens.append(contentsOf: newTokens[chunk])
+            cache.didWrite(upTo: tokens.count)
             for (row, index) in wanted.enumerated() {
                 try body(index, UnsafeBufferPointer(start: out + row * vocabulary, count: vocabulary))
             }
@@ -134,14 +129,21 @@ public final class Session: @unchecked Sendable {
         let limit = min(tokens.count, prompt.count - 1)
         while common < limit && tokens[common] == prompt[common] { common += 1 }
         rewind(to: common)
-        return common
+        return tokens.count
     }
 
-    /// Forgets every token after the first `count`, keeping their cached keys and values.
+    /// Forgets every token after the first `count`, keeping their cached keys and values. A
+    /// model with sliding-window layers keeps only a window's worth of positions (and a batch)
+    /// in those layers: stepping back further than that forgets everything.
     public func rewind(to count: Int) {
-        tokens.removeLast(max(0, tokens.count - max(0, count)))
+        let kept = max(0, min(count, tokens.count))
+        guard cache.canRewind(to: kept) else { return reset() }
+        tokens.removeLast(tokens.count - kept)
     }
 
     /// Forgets everything.
-    public func reset() { tokens.removeAll() }
+    public func reset() {
+        tokens.removeAll()
+        cache.reset()
+    }
 }

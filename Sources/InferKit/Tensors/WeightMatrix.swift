@@ -16,10 +16,11 @@ public struct WeightMatrix: @unchecked Sendable {
     /// q4_K, q4_0, q6_K or q8_0 rows interleaved by 8 for CPUs with AVX-512 VNNI (Kernels/q4_K_x8.c,
     /// q4_0_x8.c, q6_K_x8.c, q8_0_x8.c), which every product reads instead of `storage`; nil for the others.
     let interleaved: InterleavedWeights?
-    /// Where the interleaved copy is kept in column parts (`interleaving(into:at:columnParts:)`: O
-    /// and down, for `infer_decode`'s threads): the parts, part p a matrix of its own over the
-    /// columns [p, p + 1) cols / P, with W x = Σ_p W_p x_p, summed in the order of p. Every
-    /// product then reads the parts (the matrix itself has no `descriptor`); empty otherwise.
+    /// Where the matrix is kept in column parts (O and down, for `infer_decode`'s threads:
+    /// `inColumnParts`, or `interleaving(into:at:columnParts:)` for an interleaved copy): the
+    /// parts, part p a matrix of its own over the columns [p, p + 1) cols / P, with
+    /// W x = Σ_p W_p x_p, summed in the order of p. Every product then reads the parts (the
+    /// matrix itself has no `descriptor`); empty otherwise.
     let columnParts: [WeightMatrix]
 
     init(rows: Int, cols: Int, storage: Storage, interleaved: InterleavedWeights? = nil, columnParts: [WeightMatrix] = []) {
@@ -131,11 +132,27 @@ extension WeightMatrix {
 
     var interleavesForSpeed: Bool { interleavedType != nil }
 
-    /// Whether the interleaved copy can be kept in `parts` column parts: each part whole blocks
-    /// of the file's type (and of the copy's).
+    /// Whether the matrix can be kept in `parts` column parts: each part whole blocks of the
+    /// file's type (and of an interleaved copy's).
     func splitsIntoColumnParts(_ parts: Int) -> Bool {
-        guard parts > 1, interleavedType != nil, case .ggml(let type, _, _) = storage else { return false }
+        guard parts > 1, interleaved == nil, columnParts.isEmpty, case .ggml(let type, _, _) = storage else { return false }
         return cols % (parts * type.blockSize) == 0
+    }
+
+    /// Part p of `parts` column parts, over the columns [p, p + 1) cols / parts: a view of the
+    /// file's rows (the same row stride, starting p parts' blocks in).
+    private func columnPart(_ p: Int, of parts: Int) -> WeightMatrix {
+        guard case .ggml(let type, let data, let rowBytes) = storage else { preconditionFailure("not a GGML matrix") }
+        let partCols = cols / parts
+        return WeightMatrix(rows: rows, cols: partCols,
+                            storage: .ggml(type, data + p * (partCols / type.blockSize) * type.blockBytes, rowBytes: rowBytes))
+    }
+
+    /// This matrix kept in `parts` column parts that are views of its rows (see `columnParts`).
+    func inColumnParts(_ parts: Int) -> WeightMatrix {
+        precondition(splitsIntoColumnParts(parts))
+        return WeightMatrix(rows: rows, cols: cols, storage: storage,
+                            columnParts: (0..<parts).map { columnPart($0, of: parts) })
     }
 
     /// Bytes of this matrix's interleaved copy in `columnParts` parts, each rounded up to a cache
@@ -152,14 +169,12 @@ extension WeightMatrix {
     /// in `columnParts` parts (see `columnParts`) if more than one: each part's rows are a
     /// strided view of the file's rows, and its copy is made like any matrix's.
     func interleaving(into memory: InterleavedMemory, at offset: Int, columnParts parts: Int = 1) -> WeightMatrix {
-        guard let type = interleavedType, case .ggml(let fileType, let data, let rowBytes) = storage else { return self }
+        guard let type = interleavedType, case .ggml(_, let data, let rowBytes) = storage else { return self }
         precondition(offset % 64 == 0 && offset + interleavedByteCount(columnParts: parts) <= memory.byteCount)
         if parts > 1 {
-            let partCols = cols / parts, partBytes = interleavedByteCount(columnParts: parts) / parts
+            let partBytes = interleavedByteCount(columnParts: parts) / parts
             let columnParts = (0..<parts).map { p in
-                WeightMatrix(rows: rows, cols: partCols,
-                             storage: .ggml(fileType, data + p * (partCols / fileType.blockSize) * fileType.blockBytes, rowBytes: rowBytes))
-                    .interleaving(into: memory, at: offset + p * partBytes)
+                columnPart(p, of: parts).interleaving(into: memory, at: offset + p * partBytes)
             }
             return WeightMatrix(rows: rows, cols: cols, storage: storage, columnParts: columnParts)
         }

@@ -39,8 +39,8 @@ struct NaiveLlama {
         let d = config.headDim
         for head in 0..<(v.count / d) {
             for i in 0..<config.ropeDim / 2 {
-                let angle = Double(position) * pow(Double(config.ropeTheta), -Double(2 * i) / Double(config.ropeDim))
-                let (a, b) = config.ropeStyle == .neox ? (i, i + config.ropeDim / 2) : (2 * i, 2 * i + 1)
+                let angle = Double(position) * pow(Double(config.block.rope.rotations[0].base), -Double(2 * i) / Double(config.ropeDim))
+                let (a, b) = config.block.rope.style == .neox ? (i, i + config.ropeDim / 2) : (2 * i, 2 * i + 1)
                 let x0 = v[head * d + a], x1 = v[head * d + b]
                 out[head * d + a] = x0 * cos(angle) - x1 * sin(angle)
                 out[head * d + b] = x0 * sin(angle) + x1 * cos(angle)

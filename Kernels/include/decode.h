@@ -1,0 +1,110 @@
+// Generation's forward pass of one token, every thread of a pool running all of it together
+// (Kernels/decode.c), and the KV cache layers it reads and writes (Kernels/kv_cache.c).
+//
+// The pass reads a description of the model's blocks (infer_block, infer_decoder): which of
+// the optional pieces a family has (biases, Q/K norms, post-norms, soft-caps, a sliding
+// window, the activation) is data, not code, so one pass runs every family.
+#ifndef INFER_DECODE_H
+#define INFER_DECODE_H
+
+#include <stddef.h>
+#include "kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- the KV cache of one layer -----------------------------------------------------------------
+/// Keys and values of one layer, by KV head: head j's row r is at (j * slots + r) * head_dim.
+/// Position p lives in row p % ring; where slots is 2 * ring the row is written twice, at
+/// p % ring and p % ring + ring, so that any `ring` consecutive positions are consecutive rows
+/// (a sliding window reads its positions as one stream even where the ring wraps).
+typedef struct {
+    float *keys, *values;  // (kv_heads, slots, head_dim)
+    int slots;             // rows per KV head: ring, or 2 * ring
+    int ring;              // positions held; the cache's capacity for a layer without a window
+    int window;            // a query sees the last `window` positions, its own included; 0: all
+} infer_cache_layer;
+
+/// Writes the keys and values of position `pos` (kv_heads * head_dim each) into layer `c`.
+void infer_cache_store(const infer_cache_layer *c, int kv_heads, int head_dim, int pos, const float *k, const float *v);
+/// The first position a query at `pos` attends to, and the row where that position lies:
+/// the query reads `pos - first + 1` consecutive rows from there.
+int infer_cache_first(const infer_cache_layer *c, int pos, int *row);
+
+// ---- feed-forward activations ---------------------------------------------------------------------
+/// What multiplies up in the gated feed-forward: act(gate) * up.
+typedef enum {
+    INFER_ACTIVATION_SILU = 0,       // SwiGLU (Llama, Qwen, Phi-3)
+    INFER_ACTIVATION_GELU_TANH = 1,  // GeGLU with GELU's tanh approximation (Gemma)
+} infer_activation;
+
+/// gate[i] = act(gate[i]) * up[i] over n values (vectorized where the CPU has AVX2).
+void infer_gated_activation(infer_activation act, float *gate, const float *up, size_t n);
+
+/// x[i] = cap * tanh(x[i] / cap) over n values (soft-capping of scores and logits).
+void infer_soft_cap(float *x, size_t n, float cap);
+
+// ---- the forward pass of one token -----------------------------------------------------------
+/// One transformer block as infer_decode reads it. Optional pieces are NULL (or 0) when the
+/// model's family has none.
+typedef struct {
+    const infer_matrix *wq, *wk, *wv;   // (heads * head_dim, dim), (kv_heads * head_dim, dim) twice
+    const infer_matrix *gate, *up;      // (hidden, dim)
+    /// O (dim, heads * head_dim) and down (dim, hidden) in column parts: part p is the matrix over
+    /// columns [p, p + 1) cols / count (one part: the whole matrix). W x = Σ_p W_p x_p, summed in
+    /// the order of p.
+    const infer_matrix *wo_parts, *down_parts;
+    int wo_part_count, down_part_count;
+    const float *q_bias, *k_bias, *v_bias;            // (heads * head_dim), (kv_heads * head_dim) twice
+    const float *q_norm, *k_norm;                     // (head_dim): RMSNorm of each head of Q, of K
+    const float *attention_norm, *ffn_norm;           // (dim): the norms before the sublayers
+    const float *post_attention_norm, *post_ffn_norm; // (dim): norms of the sublayers' outputs
+    infer_cache_layer cache;
+    int rope;                                         // which of the decoder's rotations it uses
+} infer_block;
+
+/// A model and a session's buffers, for infer_decode.
+typedef struct {
+    int layer_count, dim, heads, kv_heads, head_dim, hidden, rope_dim, neox;
+    infer_activation activation;
+    float rms_epsilon;
+    float attention_scale;     // multiplies q · k
+    float attention_soft_cap;  // scores capped to (-cap, cap) before the softmax; 0: none
+    float logit_soft_cap;      // logits capped likewise; 0: none
+    const infer_block *layers;
+    const float *output_norm;  // (dim)
+    const infer_matrix *output;
+    float *x;                       // (dim) the token's scaled embedding in; the normed last hidden state out
+    float *q, *attention;           // (heads * head_dim)
+    float *key, *value;             // (kv_heads * head_dim)
+    float *gate, *up;               // (hidden)
+    float *scores;                  // (heads, scores_stride)
+    size_t scores_stride;           // at least the most positions a query attends to
+    /// (most column parts of O, dim) and (most column parts of down, dim): each part's output.
+    /// Two buffers, so that a thread may start the next sublayer while another still sums.
+    float *attention_partials, *ffn_partials;
+    const float *rope_cos, *rope_sin;  // (rotations, rope_dim / 2) this position's, each rotation's
+    float *logits;                  // (output rows)
+    void *scratch;                  // (threads, scratch_bytes), 64-byte aligned
+    size_t scratch_bytes;           // each thread's: infer_decode_scratch_bytes
+} infer_decoder;
+
+/// Scratch bytes each thread needs (a multiple of 64).
+size_t infer_decode_scratch_bytes(const infer_decoder *d);
+/// The forward pass of one token at `pos` (its keys and values into the cache, the logits into
+/// d->logits) with every thread of `pool` running all of it, tensor parallel. Thread t of T
+/// computes the Q rows and attention of heads [t, t + 1) heads / T, the K and V rows of its KV
+/// heads (when they share evenly, else its share of their rows), its share of gate's and up's
+/// rows; O and down are summed from their column parts: where a matrix has one part a thread
+/// over exactly the columns that thread computed, each thread multiplies its own part,
+/// else the threads share every part's rows. Barriers separate the steps that read other
+/// threads' results. Every thread adds the parts' sum, in part order, to its own copy of the
+/// residual stream: the logits do not depend on the thread count, bit for bit, for the same
+/// column parts.
+void infer_decode(infer_pool *pool, const infer_decoder *d, int pos);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
