@@ -101,7 +101,7 @@ FAMILIES: dict[str, dict] = {
                     rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
     ),
     "llama3": dict(
-        config_cls=LlamaConfig, arch="LlamaForCausalLM", seed=0,
+        config_cls=LlamaConfig, arch="LlamaForCausalLM", seed=7,
         # head_dim 16 -> 8 frequencies with wavelengths 6.3, 19.9, 62.8, 199, ... positions.
         # original_max_position_embeddings 64 with low/high_freq_factor 1/4 puts the
         # wavelength thresholds at 64 and 16: frequency 0 is kept, 1 and 2 are smoothed,
@@ -170,7 +170,7 @@ FAMILIES: dict[str, dict] = {
                                      "partial_rotary_factor": 0.5}),
     ),
     "phi3-longrope": dict(
-        config_cls=Phi3Config, arch="Phi3ForCausalLM", seed=13,
+        config_cls=Phi3Config, arch="Phi3ForCausalLM", seed=6,
         # LongRoPE: frequency i is divided by short_factor[i], or by long_factor[i] once the
         # sequence (transformers) / the context size (llama.cpp) exceeds
         # original_max_position_embeddings = 256; cos/sin are scaled by
@@ -646,9 +646,9 @@ def llama_perplexity(gguf_path: Path, text_file: Path, ctx: int, threads: int, f
     extra = ["-ctk", "f32", "-ctv", "f32", "-fa", "off"] if f32_kv else []
     cmd = [str(LLAMA_BIN / "llama-perplexity"), "-m", str(gguf_path), "-f", str(text_file),
            "-c", str(ctx), "-b", str(ctx), "-t", str(threads)] + extra
-    # llama.cpp's asynchronous logger sometimes loses the last lines of stdout at exit;
-    # --log-file keeps them (and a retry covers the rest).
-    for _attempt in range(3):
+    # llama.cpp's asynchronous logger now and then loses the last lines (the final chunks and
+    # "Final estimate") at exit, on stdout and in --log-file alike; retry until they are there.
+    for _attempt in range(12):
         with tempfile.TemporaryDirectory() as td:
             logf = Path(td) / "ppl.log"
             p = subprocess.run(cmd + ["--log-file", str(logf)], capture_output=True, text=True)
@@ -773,6 +773,19 @@ def build_one(family: str, spec: dict, work: Path, seed: int):
     return model_dir
 
 
+def dumps(obj, indent: int = 0) -> str:
+    """JSON with one key per line but lists of scalars on a single line."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and any(isinstance(x, (dict, list)) for x in obj):
+        return "[\n" + ",\n".join(inner + dumps(x, indent + 1) for x in obj) + "\n" + pad + "]"
+    return json.dumps(obj)
+
+
 def story_ids() -> list[int]:
     import sentencepiece as spm
     sp = spm.SentencePieceProcessor(model_file=str(TOKENIZER))
@@ -835,7 +848,14 @@ def main():
     prompt = prompt_ids()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="infer-arch-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        run_all(args, fams, prompt, out_dir, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
+
+def run_all(args, fams, prompt, out_dir: Path, work: Path):
     if args.search_seeds:
         for fam in fams:
             res = [(s, margins_for(fam, FAMILIES[fam], work, s, prompt)) for s in range(args.search_seeds)]
@@ -868,8 +888,14 @@ def main():
         long_regime = None
         if fam == "phi3-longrope":
             long_prompt = story_ids()[:LONG_PROMPT_LEN]
+            long_last = logits_of(model, long_prompt)[-1]
+            c2 = copy.deepcopy(cfg)
+            c2.rope_parameters = {**c2.rope_parameters, "long_factor": c2.rope_parameters["short_factor"]}
+            m2 = load(model_dir, config=c2)
+            abl_long = float((logits_of(m2, long_prompt)[-1] - long_last).abs().max())
             long_regime = {"prompt": long_prompt,
-                           "last_logits": f32list(logits_of(model, long_prompt)[-1]),
+                           "last_logits": f32list(long_last),
+                           "ablation_short_factor_instead_of_long": float(str(np.float32(abl_long))),
                            "llama_cpp_n_ctx": LONG_N_CTX,
                            "note": f"{LONG_PROMPT_LEN} tokens > original_max_position_embeddings: transformers "
                                    "uses long_factor; llama.cpp does so when the context size exceeds "
@@ -886,7 +912,8 @@ def main():
             "init": {"linear_std": W_STD, "embedding_std": spec.get("emb_std", EMB_STD), "bias_std": BIAS_STD,
                      "norm": ("stored w ~ U(-0.5, 0.5), applied as 1 + w" if spec.get("gemma_norms")
                               else "w ~ 1 + U(-0.5, 0.5)")},
-            "config": json.loads(cfg.to_json_string(use_diff=False)),
+            "config": {k: v for k, v in json.loads(cfg.to_json_string(use_diff=False)).items()
+                       if k != "_name_or_path"},
             "prompt": prompt,
             "last_logits": f32list(last),
             "logits_positions": {str(p): f32list(all_logits[p]) for p in positions},
@@ -944,7 +971,7 @@ def main():
             add_bos = bool(keys.get("tokenizer.ggml.add_bos_token", True))
             hf_ppl = hf_perplexity(model, ltok, PPL_CTX, add_bos)
             record["perplexity"] = {
-                "text_file": os.path.relpath(PPL_TEXT, out_dir),
+                "text_file": os.path.relpath(PPL_TEXT, ROOT),
                 "ctx": PPL_CTX,
                 "llama_cpp_ppl": ppl["ppl"],
                 "llama_cpp_ppl_error": ppl["error"],
@@ -961,9 +988,16 @@ def main():
             print(f"   llama.cpp vs HF max|diff| {diff.max():.2e}  greedy match {ltoks == toks}  "
                   f"ppl llama.cpp {ppl['ppl']} HF {hf_ppl:.4f}", flush=True)
 
+        if min(margins) <= 0.01:
+            raise SystemExit(f"{fam}: greedy margin {min(margins):.4f} <= 0.01; pick another seed (--search-seeds)")
+        weak = {k: v for k, v in abl.items() if v < 1e-2}
+        if weak:
+            print(f"   note: ablations below 1e-2: {weak}", flush=True)
+        if lcpp is not None and not spec.get("gemma_norms") and diff.max() > 1e-3:
+            print(f"   WARNING: llama.cpp and transformers disagree by {diff.max():.3g}", flush=True)
+
         with open(out_dir / f"{fam}.json", "w") as f:
-            json.dump(record, f, indent=1)
-            f.write("\n")
+            f.write(dumps(record) + "\n")
         size = gguf_path.stat().st_size
         print(f"   {gguf_path.name} {size / 1024:.0f} KB  margin {min(margins):.4f}  "
               f"min ablation {min(abl.values()):.3g}", flush=True)
@@ -971,8 +1005,6 @@ def main():
             print(f"     {v:10.4g}  {k}")
         summary[fam] = (size, min(margins), min(abl.values()))
 
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
     total = sum(s for s, _, _ in summary.values())
     print(f"total GGUF size {total / 1024:.0f} KB")
 
