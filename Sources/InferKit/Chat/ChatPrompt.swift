@@ -14,8 +14,12 @@ public struct ChatPrompt: Sendable {
     /// Where the template came from: "given", "model", or the built-in plain transcript.
     public let templateOrigin: String
 
-    /// - Parameter template: the chat template; nil uses the model's own, or the built-in
-    ///   plain "User:/Assistant:" transcript when the model has none.
+    /// The built-in template of a family whose files all speak one chat format, for a file that
+    /// carries no template of its own (Gemma's base models).
+    static let familyTemplates = ["gemma2": "gemma", "gemma3": "gemma"]
+
+    /// - Parameter template: the chat template; nil uses the model's own, else its family's
+    ///   built-in one, else the plain "User:/Assistant:" transcript.
     /// - Throws: ``ChatTemplateError`` when the model's template does not parse.
     public init(model: Model, template: ChatTemplate? = nil) throws {
         self.model = model
@@ -25,6 +29,9 @@ public struct ChatPrompt: Sendable {
         } else if let source = model.chatTemplate {
             self.template = try ChatTemplate(source: source)
             templateOrigin = "model"
+        } else if let name = Self.familyTemplates[model.config.architecture] {
+            self.template = try ChatTemplate.builtin(named: name)
+            templateOrigin = "\(name) (built in: the model has no chat template)"
         } else {
             self.template = try ChatTemplate.builtin(named: "plain")
             templateOrigin = "plain (the model has no chat template)"

@@ -56,6 +56,9 @@ public final class Session: @unchecked Sendable {
         smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8) ? 16 : interleaved.contains(INFER_TYPE_Q4_0_X8) ? 12 : 4
     }
 
+    /// Bytes the KV cache reserves (sliding-window layers keep only their window and a batch).
+    public var cacheBytes: Int { cache.byteCount }
+
     /// Positions still free.
     public var remaining: Int { contextLength - tokens.count }
 
