@@ -54,6 +54,21 @@ struct GenerateCommandTests {
             #expect(result.stdout.contains(expected), "\(expected)")
         }
     }
+
+    /// The family and the features of its blocks (gemma2's reference model).
+    @Test func infoNamesTheFamilyAndItsBlockFeatures() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/architectures/gemma2.gguf").path
+        let result = try InferBinary.run(["info", file])
+        #expect(result.status == 0)
+        for expected in ["architecture:    gemma2", "block:           pre- and post-norm",
+                         "attention:       scores soft-capped at 5.0, sliding window of 12 on 2 of 4 blocks",
+                         "activation:      GeGLU (GELU tanh)", "RoPE:            neox, 16 dimensions, base 10000.0",
+                         "embedding:       scaled by 5.656854", "output:          tied to the embedding",
+                         "logits:          soft-capped at 4.0"] {
+            #expect(result.stdout.contains(expected), "\(expected)\n\(result.stdout)")
+        }
+    }
 }
 
 /// Every kind of bad input ends with one clear line on stderr and a non-zero status.
