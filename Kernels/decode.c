@@ -227,17 +227,18 @@ static void decode_task(void *context, int begin, int end, int thread) {
             if (L->k_norm) infer_rmsnorm(head, head, L->k_norm, hd, d->rms_epsilon);
             infer_rope_rotate(head, d->rope_dim, cosines, sines, d->neox);
             infer_cache_layer one = L->cache;  // KV head j's rows
-            one.keys += (size_t)j * one.slots * hd;
-            one.values += (size_t)j * one.slots * hd;
+            one.keys = (char *)one.keys + (size_t)j * one.slots * one.row_bytes;
+            one.values = (char *)one.values + (size_t)j * one.slots * one.row_bytes;
             infer_cache_store(&one, 1, hd, job->pos, head, d->value + (size_t)j * hd);
         }
         if (!kv_own) wait_at(job->barrier);  // every head's keys and values in the cache
         int row, first = infer_cache_first(&L->cache, job->pos, &row), n = job->pos - first + 1;
         for (int h = h0; h < h1;) {  // runs of heads that share a KV head
             int j = h / group, stop = (j + 1) * group < h1 ? (j + 1) * group : h1;
-            size_t at = ((size_t)j * L->cache.slots + row) * hd;
-            infer_attention_heads_isa(isa, d->q + (size_t)h * hd, stop - h, L->cache.keys + at, L->cache.values + at,
-                                      (size_t)hd, n, hd, d->attention_scale, d->attention_soft_cap,
+            size_t at = ((size_t)j * L->cache.slots + row) * L->cache.row_bytes;
+            infer_attention_heads_isa(isa, d->q + (size_t)h * hd, stop - h, (const char *)L->cache.keys + at,
+                                      (const char *)L->cache.values + at, L->cache.type, L->cache.row_bytes, n, hd,
+                                      d->attention_scale, d->attention_soft_cap,
                                       d->scores + (size_t)h * d->scores_stride, d->scores_stride,
                                       d->attention + (size_t)h * hd);
             h = stop;

@@ -89,14 +89,14 @@ const interleaved_layout *infer_interleaved(infer_type type);
 
 #if defined(__x86_64__)
 /// infer_attention_heads_isa with AVX2 and FMA (attention_avx2.c); head_dim a multiple of 8.
-void infer_attention_heads_avx2(const float *q, int heads, const float *k, const float *v, size_t stride,
-                                int n_pos, int head_dim, float scale, float soft_cap, float *scores,
-                                size_t scores_stride, float *out);
+void infer_attention_heads_avx2(const float *q, int heads, const void *k, const void *v, infer_type type,
+                                size_t row_bytes, int n_pos, int head_dim, float scale, float soft_cap,
+                                float *scores, size_t scores_stride, float *out);
 #elif defined(__aarch64__)
 /// infer_attention_heads_isa with NEON (attention_neon.c); head_dim a multiple of 4.
-void infer_attention_heads_neon(const float *q, int heads, const float *k, const float *v, size_t stride,
-                                int n_pos, int head_dim, float scale, float soft_cap, float *scores,
-                                size_t scores_stride, float *out);
+void infer_attention_heads_neon(const float *q, int heads, const void *k, const void *v, infer_type type,
+                                size_t row_bytes, int n_pos, int head_dim, float scale, float soft_cap,
+                                float *scores, size_t scores_stride, float *out);
 #endif
 
 // Sub-block scales of the K-quants, unpacked (quants.c).

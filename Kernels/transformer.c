@@ -56,45 +56,44 @@ void infer_rope(float *head, int rot_dim, int pos, float theta, int neox) {
     }
 }
 
-static void attention_head_scalar(const float *q, const float *k, const float *v, size_t stride,
+static void attention_head_scalar(const float *q, const char *k, const char *v, infer_type type, size_t row_bytes,
                                   int n_pos, int head_dim, float scale, float soft_cap, float *scores, float *out) {
     for (int t = 0; t < n_pos; t++) {
-        scores[t] = infer_dot_f32(q, k + (size_t)t * stride, head_dim) * scale;
+        scores[t] = infer_cache_row_dot(type, q, k + (size_t)t * row_bytes, head_dim) * scale;
     }
     if (soft_cap > 0) infer_soft_cap(scores, (size_t)n_pos, soft_cap);
     infer_softmax(scores, n_pos);
     for (int d = 0; d < head_dim; d++) out[d] = 0;
-    for (int t = 0; t < n_pos; t++) {
-        const float *vt = v + (size_t)t * stride;
-        float a = scores[t];
-        for (int d = 0; d < head_dim; d++) out[d] += a * vt[d];
-    }
+    for (int t = 0; t < n_pos; t++) infer_cache_row_add(type, scores[t], v + (size_t)t * row_bytes, out, head_dim);
 }
 
-void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
-                               size_t stride, int n_pos, int head_dim, float scale, float soft_cap, float *scores,
-                               size_t scores_stride, float *out) {
+void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const void *k, const void *v,
+                               infer_type kv_type, size_t row_bytes, int n_pos, int head_dim, float scale,
+                               float soft_cap, float *scores, size_t scores_stride, float *out) {
 #if defined(__x86_64__)
     if ((isa == INFER_ISA_AVX2 || isa == INFER_ISA_AVX512) && head_dim % 8 == 0) {
-        infer_attention_heads_avx2(q, heads, k, v, stride, n_pos, head_dim, scale, soft_cap, scores, scores_stride, out);
+        infer_attention_heads_avx2(q, heads, k, v, kv_type, row_bytes, n_pos, head_dim, scale, soft_cap, scores,
+                                   scores_stride, out);
         return;
     }
 #elif defined(__aarch64__)
-    if (isa == INFER_ISA_NEON && head_dim % 4 == 0) {
-        infer_attention_heads_neon(q, heads, k, v, stride, n_pos, head_dim, scale, soft_cap, scores, scores_stride, out);
+    if (isa == INFER_ISA_NEON && head_dim % 4 == 0 && (kv_type != INFER_TYPE_Q8_0 || head_dim % 32 == 0)) {
+        infer_attention_heads_neon(q, heads, k, v, kv_type, row_bytes, n_pos, head_dim, scale, soft_cap, scores,
+                                   scores_stride, out);
         return;
     }
 #endif
     (void)isa;
     for (int h = 0; h < heads; h++) {
-        attention_head_scalar(q + (size_t)h * head_dim, k, v, stride, n_pos, head_dim, scale, soft_cap,
+        attention_head_scalar(q + (size_t)h * head_dim, k, v, kv_type, row_bytes, n_pos, head_dim, scale, soft_cap,
                               scores + (size_t)h * scores_stride, out + (size_t)h * head_dim);
     }
 }
 
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out) {
-    infer_attention_heads_isa(isa, q, 1, k, v, stride, n_pos, head_dim, scale, 0, scores, 0, out);
+    infer_attention_heads_isa(isa, q, 1, k, v, INFER_TYPE_F32, stride * sizeof(float), n_pos, head_dim, scale, 0,
+                              scores, 0, out);
 }
 
 void infer_attention_head(const float *q, const float *k, const float *v, size_t stride,

@@ -15,16 +15,33 @@ extern "C" {
 #endif
 
 // ---- the KV cache of one layer -----------------------------------------------------------------
-/// Keys and values of one layer, by KV head: head j's row r is at (j * slots + r) * head_dim.
+/// Keys and values of one layer, by KV head: head j's row r (one position's head_dim values, of
+/// `type`: f32, f16, or q8_0 blocks) starts at byte (j * slots + r) * row_bytes.
 /// Position p lives in row p % ring; where slots is 2 * ring the row is written twice, at
 /// p % ring and p % ring + ring, so that any `ring` consecutive positions are consecutive rows
 /// (a sliding window reads its positions as one stream even where the ring wraps).
 typedef struct {
-    float *keys, *values;  // (kv_heads, slots, head_dim)
-    int slots;             // rows per KV head: ring, or 2 * ring
-    int ring;              // positions held; the cache's capacity for a layer without a window
-    int window;            // a query sees the last `window` positions, its own included; 0: all
+    void *keys, *values;  // (kv_heads, slots, row_bytes)
+    infer_type type;      // INFER_TYPE_F32, INFER_TYPE_F16 or INFER_TYPE_Q8_0
+    size_t row_bytes;     // infer_cache_row_bytes(type, head_dim)
+    int slots;            // rows per KV head: ring, or 2 * ring
+    int ring;             // positions held; the cache's capacity for a layer without a window
+    int window;           // a query sees the last `window` positions, its own included; 0: all
 } infer_cache_layer;
+
+/// Whether a cache can keep rows of head_dim values as `type` (q8_0: whole blocks of 32).
+int infer_cache_type_supported(infer_type type, int head_dim);
+/// Bytes of one row of head_dim values of `type`.
+size_t infer_cache_row_bytes(infer_type type, int head_dim);
+/// A row of n values of `type` from f32 (rounded to f16, or quantized to q8_0 blocks as llama.cpp
+/// quantizes them: scale max|x| / 127, values rounded to nearest).
+void infer_cache_row_store(infer_type type, const float *x, void *row, int n);
+/// The row as f32.
+void infer_cache_row_widen(infer_type type, const void *row, float *out, int n);
+/// q · row over n values, in f32 (the scalar reference of attention's scores).
+float infer_cache_row_dot(infer_type type, const float *q, const void *row, int n);
+/// out += a · row over n values (the scalar reference of attention's weighted values).
+void infer_cache_row_add(infer_type type, float a, const void *row, float *out, int n);
 
 /// Writes the keys and values of position `pos` (kv_heads * head_dim each) into layer `c`.
 void infer_cache_store(const infer_cache_layer *c, int kv_heads, int head_dim, int pos, const float *k, const float *v);

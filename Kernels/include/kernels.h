@@ -209,13 +209,14 @@ void infer_attention_head(const float *q, const float *k, const float *v, size_t
 void infer_attention_head_isa(infer_isa isa, const float *q, const float *k, const float *v, size_t stride,
                               int n_pos, int head_dim, float scale, float *scores, float *out);
 /// Attention of `heads` query heads that read the same KV head: q, out: (heads, head_dim);
-/// scores: (heads, scores_stride) scratch. Scores above `soft_cap` in size are capped smoothly
-/// first (cap * tanh(score / cap); 0: no cap). Each head's result is the same, bit for bit, as
-/// infer_attention_head_isa gives it alone (with no cap); together, the cache is read once for
-/// all of them.
-void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const float *k, const float *v,
-                               size_t stride, int n_pos, int head_dim, float scale, float soft_cap, float *scores,
-                               size_t scores_stride, float *out);
+/// k, v: n_pos rows of head_dim values of `kv_type` (F32, F16 or Q8_0: a KV cache's rows,
+/// include/decode.h), `row_bytes` apart; scores: (heads, scores_stride) scratch. Scores above
+/// `soft_cap` in size are capped smoothly first (cap * tanh(score / cap); 0: no cap). Each head's
+/// result is the same, bit for bit, as it is alone; together, the cache is read once for all of
+/// them. Every ISA agrees with the scalar path to within a few f32 ulps.
+void infer_attention_heads_isa(infer_isa isa, const float *q, int heads, const void *k, const void *v,
+                               infer_type kv_type, size_t row_bytes, int n_pos, int head_dim, float scale,
+                               float soft_cap, float *scores, size_t scores_stride, float *out);
 
 #ifdef __cplusplus
 }

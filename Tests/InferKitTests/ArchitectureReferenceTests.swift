@@ -59,7 +59,7 @@ struct ArchitectureReferenceTests {
     @Test(arguments: families)
     func greedyTokensMatchTransformers(_ family: String) throws {
         let (model, reference) = try Self.load(family)
-        let session = try Session(model: model, contextLength: reference.prompt.count + reference.greedy.count)
+        let session = try Session(model: model, contextLength: reference.prompt.count + reference.greedy.count, cacheType: .f32)
         try session.append(reference.prompt)
         var tokens: [Int] = []
         for _ in reference.greedy {
@@ -79,7 +79,7 @@ struct ArchitectureReferenceTests {
         let text = try String(contentsOf: root.appendingPathComponent(reference.perplexity.text_file), encoding: .utf8)
         let tokens = model.tokenizer.encode(text)
         let ctx = reference.perplexity.ctx
-        let session = try Session(model: model, contextLength: ctx)
+        let session = try Session(model: model, contextLength: ctx, cacheType: .f32)
         var evaluation = PerplexityEvaluation(context: ctx)
         for chunk in 0..<PerplexityEvaluation.chunkCount(tokens: tokens.count, context: ctx) {
             try evaluation.evaluate(chunk: chunk, of: tokens, session: session)
@@ -93,7 +93,7 @@ struct ArchitectureReferenceTests {
     @Test func phi3LongFactorsApplyToLongSessions() throws {
         let (model, reference) = try Self.load("phi3-longrope")
         let long = try #require(reference.long_factor_regime)
-        let session = try Session(model: model, contextLength: 512)
+        let session = try Session(model: model, contextLength: 512, cacheType: .f32)
         try session.append(long.prompt)
         Self.expectClose(Array(session.logits), long.last_logits, "phi3-longrope, 300 tokens, long factors")
     }

@@ -9,8 +9,8 @@ struct BatchedPrefillTests {
     /// Logits after every token of `tokens`, appended with `batchSize` (after `prefix`
     /// tokens appended one at a time).
     static func allLogits(_ model: Model, _ tokens: [Int], batchSize: Int, prefix: Int = 0,
-                          threads: Int = 1) throws -> [[Float]] {
-        let session = try Session(model: model, contextLength: 128, threads: threads)
+                          threads: Int = 1, cacheType: KVCacheType = .f32) throws -> [[Float]] {
+        let session = try Session(model: model, contextLength: 128, threads: threads, cacheType: cacheType)
         session.smallestBatch = 2  // batches of every size take the batched path
         session.batchSize = 1
         try session.append(Array(tokens[..<prefix]))

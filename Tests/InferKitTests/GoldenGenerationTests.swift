@@ -21,7 +21,7 @@ struct GoldenGenerationTests {
 
     /// Greedy text after `prompt`, as `infer generate` prints it (prompt, then continuation).
     static func greedy(model: Model, prompt: String, maxTokens: Int) throws -> String {
-        let session = try Session(model: model)
+        let session = try Session(model: model, cacheType: .f32)
         var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(addBOS: true))
         if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
         var parameters = GenerateParameters.greedy

@@ -28,8 +28,8 @@ struct SlidingWindowCacheTests {
         // 540 positions: a ring (16 + 256) is not below half of them, so every layer keeps all.
         let whole = try Session(model: model, contextLength: 540)
         let ringed = try Session(model: model, contextLength: 4096)
-        // Five windowed layers keep 2 × (16 + 256) rows, the global one 4096.
-        let row = 2 * model.config.kvDim * MemoryLayout<Float>.size
+        // Five windowed layers keep 2 × (16 + 256) rows, the global one 4096 (f16: 2 bytes a value).
+        let row = 2 * model.config.kvDim * 2
         #expect(ringed.cacheBytes == row * (5 * 2 * (16 + Session.defaultBatchSize) + 4096))
         #expect(whole.cacheBytes == row * 6 * 540)
         for batchSize in [1, 64, 256] {

@@ -116,8 +116,8 @@ struct TransformerPieceTests {
             let scoresStride = positions + 3
             var scores = [Float](repeating: 0, count: heads * scoresStride)
             var out = [Float](repeating: .nan, count: heads * headDim)
-            infer_attention_heads_isa(isa, q, Int32(heads), k, v, stride, Int32(positions), Int32(headDim), scale,
-                                      0, &scores, scoresStride, &out)
+            infer_attention_heads_isa(isa, q, Int32(heads), k, v, INFER_TYPE_F32, stride * 4, Int32(positions),
+                                      Int32(headDim), scale, 0, &scores, scoresStride, &out)
             for h in 0..<heads {
                 var alone = [Float](repeating: 0, count: headDim)
                 var aloneScores = [Float](repeating: 0, count: positions)
@@ -127,6 +127,45 @@ struct TransformerPieceTests {
                 #expect(Array(scores[h * scoresStride..<h * scoresStride + positions]) == aloneScores)
             }
         }
+    }
+
+    /// Caches of f16 and q8_0 rows: every ISA's kernel (which widens rows as it loads them) within
+    /// a few ulps of the scalar path over the same rows, and the rows within their type's rounding
+    /// of the values stored; soft-capping caps every score before the softmax.
+    @Test(arguments: [KVCacheType.f32, .f16, .q8_0])
+    func attentionReadsEveryCacheType(_ type: KVCacheType) {
+        let headDim = 64, heads = 3, positions = 29
+        let rowBytes = infer_cache_row_bytes(type.kernelType, Int32(headDim))
+        let q = Self.randomVector(heads * headDim, seed: 21)
+        let keys = Self.randomVector(positions * headDim, seed: 22), values = Self.randomVector(positions * headDim, seed: 23)
+        var k = [UInt8](repeating: 0, count: positions * rowBytes), v = k
+        for p in 0..<positions {
+            k.withUnsafeMutableBytes { infer_cache_row_store(type.kernelType, Array(keys[p * headDim..<(p + 1) * headDim]), $0.baseAddress! + p * rowBytes, Int32(headDim)) }
+            v.withUnsafeMutableBytes { infer_cache_row_store(type.kernelType, Array(values[p * headDim..<(p + 1) * headDim]), $0.baseAddress! + p * rowBytes, Int32(headDim)) }
+        }
+        var widened = [Float](repeating: 0, count: headDim)
+        infer_cache_row_widen(type.kernelType, k, &widened, Int32(headDim))
+        let rounding: Float = type == .f32 ? 0 : type == .f16 ? 1e-3 : 1.0 / 127
+        #expect(zip(widened, keys).allSatisfy { abs($0 - $1) <= rounding })
+        for softCap: Float in [0, 0.5] {
+            func run(_ isa: infer_isa) -> [Float] {
+                var scores = [Float](repeating: 0, count: heads * positions), out = [Float](repeating: 0, count: heads * headDim)
+                infer_attention_heads_isa(isa, q, Int32(heads), k, v, type.kernelType, rowBytes, Int32(positions), Int32(headDim),
+                                          0.125, softCap, &scores, positions, &out)
+                if softCap > 0 { #expect(scores.allSatisfy { $0 >= 0 }) }
+                return out
+            }
+            let reference = run(INFER_ISA_SCALAR), active = run(infer_isa_active())
+            #expect(BatchedPrefillTests.difference(active, reference) <= 1e-5, "\(type), soft cap \(softCap)")
+        }
+        // A cap this small flattens the scores: the output moves towards the mean of the values.
+        var capped = [Float](repeating: 0, count: heads * headDim), plain = capped
+        var scores = [Float](repeating: 0, count: heads * positions)
+        infer_attention_heads_isa(INFER_ISA_SCALAR, q, Int32(heads), k, v, type.kernelType, rowBytes, Int32(positions),
+                                  Int32(headDim), 0.125, 0.01, &scores, positions, &capped)
+        infer_attention_heads_isa(INFER_ISA_SCALAR, q, Int32(heads), k, v, type.kernelType, rowBytes, Int32(positions),
+                                  Int32(headDim), 0.125, 0, &scores, positions, &plain)
+        #expect(BatchedPrefillTests.difference(capped, plain) > 1e-4)
     }
 
     @Test func swigluAndSoftmax() {
@@ -160,7 +199,7 @@ struct TransformerPieceTests {
     @Test func forwardPassMatchesReference() throws {
         let tiny = TinyModel()
         let model = try Model(path: try tiny.builder().write())
-        let session = try Session(model: model)
+        let session = try Session(model: model, cacheType: .f32)
         let tokens = [1, 259 + 1, 259 + 3, 100, 7]
         var reference = NaiveLlama(model: model)
         for token in tokens {

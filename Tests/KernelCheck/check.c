@@ -3,6 +3,7 @@
 // (random rows of every type, the best ISA's activation bytes and dot products against the
 // scalar ones) and the attention tests (a group of heads over random keys and values).
 #include "kernels.h"
+#include "decode.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,33 +78,47 @@ static int check(infer_isa isa) {
     return failures;
 }
 
-/// Attention of groups of heads over random caches, against the scalar path: within a few
-/// f32 ulps of outputs that are weighted means of values in [-1, 1].
+/// Attention of groups of heads over random caches of every storage type (f32, f16, q8_0 rows),
+/// against the scalar path: within a few f32 ulps of outputs that are weighted means of values
+/// in [-1, 1].
 static int check_attention(infer_isa isa) {
     int failures = 0;
     const int head_dims[] = {4, 64, 80, 128}, positions[] = {1, 3, 4, 5, 17, 100};
+    const infer_type kv_types[] = {INFER_TYPE_F32, INFER_TYPE_F16, INFER_TYPE_Q8_0};
+    for (int kt = 0; kt < 3; kt++) {
     for (int hd = 0; hd < 4; hd++) {
+        if (!infer_cache_type_supported(kv_types[kt], head_dims[hd])) continue;
         for (int np = 0; np < 6; np++) {
             int head_dim = head_dims[hd], n_pos = positions[np], heads = 3;
-            size_t stride = 2 * (size_t)head_dim;  // two KV heads per position: the first is read
-            float *q = malloc(sizeof(float) * (size_t)(heads * head_dim));
-            float *k = malloc(sizeof(float) * stride * (size_t)n_pos), *v = malloc(sizeof(float) * stride * (size_t)n_pos);
+            infer_type type = kv_types[kt];
+            size_t row_bytes = 2 * infer_cache_row_bytes(type, head_dim);  // two KV heads per position: the first is read
+            float *q = malloc(sizeof(float) * (size_t)(heads * head_dim)), *x = malloc(sizeof(float) * (size_t)head_dim);
+            char *k = malloc(row_bytes * (size_t)n_pos), *v = malloc(row_bytes * (size_t)n_pos);
             float *scores = malloc(sizeof(float) * (size_t)(heads * n_pos));
             float *ref = malloc(sizeof(float) * (size_t)(heads * head_dim)), *got = malloc(sizeof(float) * (size_t)(heads * head_dim));
             for (int i = 0; i < heads * head_dim; i++) q[i] = uniform(-1, 1);
-            for (size_t i = 0; i < stride * (size_t)n_pos; i++) { k[i] = uniform(-1, 1); v[i] = uniform(-1, 1); }
+            for (int p = 0; p < 2 * n_pos; p++) {
+                for (int i = 0; i < head_dim; i++) x[i] = uniform(-1, 1);
+                infer_cache_row_store(type, x, k + (size_t)p * row_bytes / 2, head_dim);
+                for (int i = 0; i < head_dim; i++) x[i] = uniform(-1, 1);
+                infer_cache_row_store(type, x, v + (size_t)p * row_bytes / 2, head_dim);
+            }
             float scale = 1.0f / sqrtf((float)head_dim);
-            infer_attention_heads_isa(INFER_ISA_SCALAR, q, heads, k, v, stride, n_pos, head_dim, scale, scores, (size_t)n_pos, ref);
-            infer_attention_heads_isa(isa, q, heads, k, v, stride, n_pos, head_dim, scale, scores, (size_t)n_pos, got);
+            infer_attention_heads_isa(INFER_ISA_SCALAR, q, heads, k, v, type, row_bytes, n_pos, head_dim, scale, 0,
+                                      scores, (size_t)n_pos, ref);
+            infer_attention_heads_isa(isa, q, heads, k, v, type, row_bytes, n_pos, head_dim, scale, 0, scores,
+                                      (size_t)n_pos, got);
             for (int i = 0; i < heads * head_dim; i++) {
                 if (!(fabsf(got[i] - ref[i]) <= 1e-5f)) {
-                    printf("FAIL attention head_dim=%d positions=%d [%d]: %.7f vs scalar %.7f\n", head_dim, n_pos, i, got[i], ref[i]);
+                    printf("FAIL attention type=%d head_dim=%d positions=%d [%d]: %.7f vs scalar %.7f\n", (int)type,
+                           head_dim, n_pos, i, got[i], ref[i]);
                     failures++;
                     break;
                 }
             }
-            free(q); free(k); free(v); free(scores); free(ref); free(got);
+            free(q); free(x); free(k); free(v); free(scores); free(ref); free(got);
         }
+    }
     }
     return failures;
 }

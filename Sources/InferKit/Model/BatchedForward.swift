@@ -18,10 +18,13 @@ final class BatchBuffers {
     private(set) var ropeCos: UnsafeMutablePointer<Float>!    // (n_tokens, rotations, rope_dim / 2)
     private(set) var ropeSin: UnsafeMutablePointer<Float>!    // (n_tokens, rotations, rope_dim / 2)
     /// Per thread: the queries of one KV head's query heads for a block of tokens, stacked
-    /// (group * attention block, head_dim), their scores (group * attention block, context)
-    /// and their outputs (group * attention block, head_dim).
+    /// (group * attention block, head_dim), their outputs (group * attention block, head_dim),
+    /// their scores (group * attention block, context), and keys and values widened from the
+    /// cache (context, head_dim) each.
     let attentionScratch: UnsafeMutablePointer<Float>
     let attentionScratchPerThread: Int
+    /// Positions the cache holds.
+    let context: Int
     /// (rows, vocab) next-token scores of the tokens that asked for them.
     private(set) var logits: UnsafeMutablePointer<Float>?
     private(set) var logitRows = 0
@@ -36,7 +39,8 @@ final class BatchBuffers {
         config = c
         self.threads = threads
         let stacked = c.headCount / c.kvHeadCount * Self.attentionBlock
-        attentionScratchPerThread = stacked * (context + 2 * c.headDim)
+        self.context = context
+        attentionScratchPerThread = stacked * (context + 2 * c.headDim) + 2 * context * c.headDim
         attentionScratch = .allocate(capacity: threads * attentionScratchPerThread)
     }
 
@@ -188,23 +192,28 @@ extension Transformer {
         let c = config
         let group = c.headCount / c.kvHeadCount, d = c.headDim
         let scale = c.block.attentionScale, softCap = c.block.attentionSoftCap
-        let keys = cache.layers[layer].keys!, values = cache.layers[layer].values!
-        let headStride = cache.headStride(layer: layer)
-        let parts = min(threads, c.kvHeadCount)
+        // Work items: (KV head, block of queries), in ranges per thread.
+        let blocks = (n + BatchBuffers.attentionBlock - 1) / BatchBuffers.attentionBlock
+        let items = c.kvHeadCount * blocks
+        let parts = min(threads, items)
         parallelFor(parts) { p in
             let stackedQueries = b.attentionScratch + p * b.attentionScratchPerThread
             let stackedOutputs = stackedQueries + group * BatchBuffers.attentionBlock * d
             let scores = stackedOutputs + group * BatchBuffers.attentionBlock * d
-            for kvHead in (c.kvHeadCount * p / parts)..<(c.kvHeadCount * (p + 1) / parts) {
-                for i0 in stride(from: 0, to: n, by: BatchBuffers.attentionBlock) {
+            // Where a cache of f16 or q8_0 rows is widened for BLAS: (context, head_dim) each.
+            let wideKeys = scores + group * BatchBuffers.attentionBlock * b.context
+            let wideValues = wideKeys + b.context * d
+            for item in (items * p / parts)..<(items * (p + 1) / parts) {
+                let kvHead = item / blocks, i0 = item % blocks * BatchBuffers.attentionBlock
+                do {
                     let rows = min(BatchBuffers.attentionBlock, n - i0)
                     // The block's queries read the rows of positions [first, last]: from the first
                     // its first query sees to the block's last.
                     let (first, row) = cache.firstAttended(layer: layer, byQueryAt: start + i0)
                     let seen = start + i0 + rows - first
                     // (position, head_dim)
-                    let headKeys = keys + kvHead * headStride + row * d
-                    let headValues = values + kvHead * headStride + row * d
+                    let (headKeys, headValues) = cache.rowsAsFloats(layer: layer, head: kvHead, row: row, count: seen,
+                                                                    keys: wideKeys, values: wideValues)
                     // Stacked row g * rows + r is query head kvHead * group + g of token i0 + r.
                     for g in 0..<group {
                         let head = (kvHead * group + g) * d

@@ -1,6 +1,20 @@
 import CKernels
 
-/// Keys and values of the positions a session holds, for every layer, in f32. Each KV head's
+/// How a KV cache stores keys and values: f32, f16 (half the memory; llama.cpp's default), or
+/// q8_0 (8-bit blocks of 32 with a scale: about a quarter; head sizes a multiple of 32).
+public enum KVCacheType: String, Sendable, CaseIterable {
+    case f32, f16, q8_0
+
+    var kernelType: infer_type {
+        switch self {
+        case .f32: INFER_TYPE_F32
+        case .f16: INFER_TYPE_F16
+        case .q8_0: INFER_TYPE_Q8_0
+        }
+    }
+}
+
+/// Keys and values of the positions a session holds, for every layer, as `type`. Each KV head's
 /// positions are contiguous, (layer, kv_head, row, head_dim): attention reads one head's rows as
 /// one stream, which the hardware prefetcher follows.
 ///
@@ -15,21 +29,29 @@ final class KVCache {
     let capacity: Int
     let kvHeadCount: Int
     let headDim: Int
+    let type: KVCacheType
     /// Most positions one batched pass may write (`Int.max` when no layer keeps a ring).
     let batchLimit: Int
     /// Each layer's rows, as the kernels take them.
     let layers: [infer_cache_layer]
     /// Positions ever written since the last reset: a layer's ring holds the last of them.
     private var written = 0
-    private let memory: UnsafeMutablePointer<Float>
-    private let floatCount: Int
+    private let memory: UnsafeMutableRawPointer
+    /// Bytes reserved.
+    let byteCount: Int
 
     /// - Parameter batchLimit: the most positions a batched pass writes at once.
-    init(config c: ModelConfig, capacity: Int, batchLimit: Int) {
+    /// - Throws: `InferError.invalidArgument` when `type` cannot hold the model's heads (q8_0
+    ///   needs head sizes in whole blocks of 32).
+    init(config c: ModelConfig, capacity: Int, batchLimit: Int, type: KVCacheType = .f32) throws {
+        guard infer_cache_type_supported(type.kernelType, Int32(c.headDim)) != 0 else {
+            throw InferError.invalidArgument("a \(type.rawValue) KV cache cannot hold heads of \(c.headDim) values (q8_0 needs a multiple of 32)")
+        }
         layerCount = c.layerCount
         self.capacity = capacity
         kvHeadCount = c.kvHeadCount
         headDim = c.headDim
+        self.type = type
         // (ring, rows) of each layer
         let shapes = c.layers.map { layer -> (ring: Int, rows: Int, window: Int) in
             guard let window = layer.slidingWindow else { return (capacity, capacity, 0) }
@@ -37,15 +59,17 @@ final class KVCache {
             return ring < capacity / 2 ? (ring, 2 * ring, window) : (capacity, capacity, window)
         }
         self.batchLimit = shapes.contains { $0.ring < capacity } ? batchLimit : Int.max
-        let perLayer = shapes.map { c.kvHeadCount * $0.rows * c.headDim }
-        floatCount = 2 * perLayer.reduce(0, +)
-        memory = .allocate(capacity: max(1, floatCount))
+        let rowBytes = infer_cache_row_bytes(type.kernelType, Int32(c.headDim))
+        let perLayer = shapes.map { c.kvHeadCount * $0.rows * rowBytes }
+        byteCount = 2 * perLayer.reduce(0, +)
+        memory = .allocate(byteCount: max(64, byteCount), alignment: 64)
         var offset = 0
         var layers: [infer_cache_layer] = []
-        for (shape, floats) in zip(shapes, perLayer) {
-            layers.append(infer_cache_layer(keys: memory + offset, values: memory + offset + floats, slots: Int32(shape.rows),
-                                            ring: Int32(shape.ring), window: Int32(shape.window)))
-            offset += 2 * floats
+        for (shape, bytes) in zip(shapes, perLayer) {
+            layers.append(infer_cache_layer(keys: memory + offset, values: memory + offset + bytes, type: type.kernelType,
+                                            row_bytes: rowBytes, slots: Int32(shape.rows), ring: Int32(shape.ring),
+                                            window: Int32(shape.window)))
+            offset += 2 * bytes
         }
         self.layers = layers
     }
@@ -86,9 +110,23 @@ final class KVCache {
         return (Int(first), Int(row))
     }
 
-    /// Floats from one KV head's rows to the next head's in layer `layer`.
-    func headStride(layer: Int) -> Int { Int(layers[layer].slots) * headDim }
+    /// Bytes from one KV head's rows to the next head's in layer `layer`.
+    func headBytes(layer: Int) -> Int { Int(layers[layer].slots) * layers[layer].row_bytes }
 
-    /// Bytes reserved.
-    var byteCount: Int { floatCount * MemoryLayout<Float>.size }
+    /// Rows [row, row + count) of KV head `head` of layer `layer`, keys and values, as f32 (count,
+    /// head_dim) each: in place for an f32 cache, else widened into `keys` and `values`.
+    func rowsAsFloats(layer: Int, head: Int, row: Int, count: Int, keys: UnsafeMutablePointer<Float>,
+                      values: UnsafeMutablePointer<Float>) -> (keys: UnsafePointer<Float>, values: UnsafePointer<Float>) {
+        let l = layers[layer]
+        let start = head * headBytes(layer: layer) + row * l.row_bytes
+        let k = UnsafeRawPointer(l.keys!) + start, v = UnsafeRawPointer(l.values!) + start
+        if type == .f32 {
+            return (k.assumingMemoryBound(to: Float.self), v.assumingMemoryBound(to: Float.self))
+        }
+        for i in 0..<count {
+            infer_cache_row_widen(l.type, k + i * l.row_bytes, keys + i * headDim, Int32(headDim))
+            infer_cache_row_widen(l.type, v + i * l.row_bytes, values + i * headDim, Int32(headDim))
+        }
+        return (UnsafePointer(keys), UnsafePointer(values))
+    }
 }

@@ -35,7 +35,9 @@ public final class Session: @unchecked Sendable {
     ///     at most 4096.
     ///   - threads: threads for the matrix products and attention, the caller's included;
     ///     defaults to the number of cores this process may use.
-    public init(model: Model, contextLength: Int? = nil, threads: Int? = nil) throws {
+    ///   - cacheType: how the KV cache stores keys and values (f16 by default, as llama.cpp).
+    public init(model: Model, contextLength: Int? = nil, threads: Int? = nil,
+                cacheType: KVCacheType = Session.defaultCacheType) throws {
         let length = contextLength ?? min(model.config.contextLength, 4096)
         guard length > 0, length <= 1 << 20 else {
             throw InferError.invalidArgument("context length \(length) is out of range (1...\(1 << 20))")
@@ -46,7 +48,7 @@ public final class Session: @unchecked Sendable {
         }
         self.model = model
         self.contextLength = length
-        cache = KVCache(config: model.config, capacity: length, batchLimit: Session.defaultBatchSize)
+        cache = try KVCache(config: model.config, capacity: length, batchLimit: Session.defaultBatchSize, type: cacheType)
         pool = ThreadPool(threads: threadCount)
         tokenForward = TokenForward(weights: model.transformer.weights, config: model.config, cache: cache,
                                     threads: pool.threadCount)
@@ -55,6 +57,12 @@ public final class Session: @unchecked Sendable {
         } ?? []
         smallestBatch = interleaved.contains(INFER_TYPE_Q4_K_X8) ? 16 : interleaved.contains(INFER_TYPE_Q4_0_X8) ? 12 : 4
     }
+
+    /// How sessions store keys and values unless told otherwise.
+    public static let defaultCacheType = KVCacheType.f16
+
+    /// How this session's KV cache stores keys and values.
+    public var cacheType: KVCacheType { cache.type }
 
     /// Bytes the KV cache reserves (sliding-window layers keep only their window and a batch).
     public var cacheBytes: Int { cache.byteCount }
