@@ -37,6 +37,8 @@ struct Bench: ParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "Repetitions of each test.")
     var repetitions = 5
 
+    @OptionGroup var cache: CacheTypeOption
+
     @Option(name: [.customShort("b"), .long], help: "Prompt tokens per batched pass.")
     var batchSize = Session.defaultBatchSize
 
@@ -68,7 +70,7 @@ struct Bench: ParsableCommand {
             for (threadCount, promptLength, genLength, depthLength) in tests {
                 let samples = try measure(model, threads: threadCount, prompt: promptLength, gen: genLength,
                                           depth: depthLength)
-                let result = BenchResult(model: model, batchSize: batchSize, threads: threadCount,
+                let result = BenchResult(model: model, batchSize: batchSize, threads: threadCount, cacheType: cache.cacheType,
                                          prompt: promptLength, gen: genLength, depth: depthLength, samples: samples)
                 if !json { print(result.tableRow) }
                 results.append(result)
@@ -81,7 +83,7 @@ struct Bench: ParsableCommand {
 
     /// Nanoseconds of each repetition of one test.
     private func measure(_ model: Model, threads: Int, prompt: Int, gen: Int, depth: Int) throws -> [UInt64] {
-        let session = try Session(model: model, contextLength: depth + prompt + gen, threads: threads)
+        let session = try Session(model: model, contextLength: depth + prompt + gen, threads: threads, cacheType: cache.cacheType)
         session.batchSize = batchSize
         let vocabulary = model.config.vocabularySize
         let bos = model.tokenizer.special.bos
@@ -137,6 +139,8 @@ struct BenchResult: Encodable {
     let backends = "CPU"
     let n_batch: Int
     let n_threads: Int
+    let type_k: String
+    let type_v: String
     let n_prompt: Int
     let n_gen: Int
     let n_depth: Int
@@ -148,13 +152,16 @@ struct BenchResult: Encodable {
     let samples_ns: [UInt64]
     let samples_ts: [Double]
 
-    init(model: Model, batchSize: Int, threads: Int, prompt: Int, gen: Int, depth: Int, samples: [UInt64]) {
+    init(model: Model, batchSize: Int, threads: Int, cacheType: KVCacheType, prompt: Int, gen: Int, depth: Int,
+         samples: [UInt64]) {
         model_filename = model.path
         model_type = model.typeDescription
         model_size = model.weightByteCount
         model_n_params = model.parameterCount
         n_batch = batchSize
         n_threads = threads
+        type_k = cacheType.rawValue
+        type_v = cacheType.rawValue
         n_prompt = prompt
         n_gen = gen
         n_depth = depth

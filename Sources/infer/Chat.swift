@@ -43,6 +43,8 @@ struct Chat: ParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
+    @OptionGroup var cache: CacheTypeOption
+
     /// Set by SIGINT while an answer is being generated.
     static let interrupted = Atomic<Bool>(false)
 
@@ -58,7 +60,8 @@ struct Chat: ParsableCommand {
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: sampling.parameters(defaultMaxTokens: nil),
-                                       contextLength: ctx, threads: threads, contextShift: !noContextShift)
+                                       contextLength: ctx, threads: threads, cacheType: cache.cacheType,
+                                       contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
                 Terminal.note("note: \(loaded.path) has no chat template; using a plain User:/Assistant: transcript")
             }

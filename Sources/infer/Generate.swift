@@ -27,6 +27,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
+    @OptionGroup var cache: CacheTypeOption
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -34,7 +36,7 @@ struct Generate: ParsableCommand {
     func run() throws {
         try Terminal.reportingErrors {
             let model = try Model(path: model, tokenizerPath: tokenizer)
-            let session = try Session(model: model, contextLength: ctx, threads: threads)
+            let session = try Session(model: model, contextLength: ctx, threads: threads, cacheType: cache.cacheType)
             var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(parseSpecial: true))
             if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
             guard !tokens.isEmpty else { throw InferError.invalidArgument("the model has no BOS token: give a prompt") }

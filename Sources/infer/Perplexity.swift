@@ -31,6 +31,8 @@ struct Perplexity: ParsableCommand {
     @Option(name: [.customShort("t"), .long], help: "Threads for the matrix products. (default: the cores this process may use)")
     var threads: Int?
 
+    @OptionGroup var cache: CacheTypeOption
+
     func validate() throws {
         guard ctx >= 4 else { throw ValidationError("--ctx must be at least 4") }
         guard batchSize >= 1, (threads ?? 1) >= 1 else { throw ValidationError("--batch-size and --threads must be at least 1") }
@@ -47,7 +49,7 @@ struct Perplexity: ParsableCommand {
             guard tokens.count >= 2 * ctx else {
                 throw InferError.invalidArgument("\(file): \(tokens.count) tokens; a context of \(ctx) needs at least \(2 * ctx)")
             }
-            let session = try Session(model: model, contextLength: ctx, threads: threads)
+            let session = try Session(model: model, contextLength: ctx, threads: threads, cacheType: cache.cacheType)
             session.batchSize = batchSize
             let chunkCount = min(chunks ?? .max, PerplexityEvaluation.chunkCount(tokens: tokens.count, context: ctx))
             Terminal.note("perplexity: \(tokens.count) tokens, \(chunkCount) chunks of \(ctx), batch size \(batchSize)")

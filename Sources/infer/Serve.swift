@@ -43,11 +43,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Require 'Authorization: Bearer KEY' (default: $INFER_API_KEY, else none).", valueName: "key"))
     var apiKey: String?
 
+    @OptionGroup var cache: CacheTypeOption
+
     func run() async throws {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, cacheType: cache.cacheType, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) })
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in

@@ -34,14 +34,15 @@ public final class ChatSession: @unchecked Sendable {
     ///     "User:/Assistant:" transcript when the model has none.
     ///   - contextLength: positions of the KV cache (default: the model's, at most 4096).
     ///   - threads: threads for the matrix products (default: the number of cores).
+    ///   - cacheType: how the KV cache stores keys and values.
     public init(model: Model, template: ChatTemplate? = nil, systemPrompt: String? = nil,
                 parameters: GenerateParameters = GenerateParameters(), contextLength: Int? = nil,
-                threads: Int? = nil, contextShift: Bool = true) throws {
+                threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType, contextShift: Bool = true) throws {
         self.model = model
         chatPrompt = try ChatPrompt(model: model, template: template)
         self.parameters = parameters
         self.contextShift = contextShift
-        session = try Session(model: model, contextLength: contextLength, threads: threads)
+        session = try Session(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
         setSystemPrompt(systemPrompt)
     }
 

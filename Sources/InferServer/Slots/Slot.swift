@@ -28,9 +28,9 @@ final class Slot: @unchecked Sendable {
     /// Prompt tokens computed between checks that the reader is still there.
     static let prefillChunk = 64
 
-    init(index: Int, model: Model, contextLength: Int?, threads: Int) throws {
+    init(index: Int, model: Model, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType) throws {
         self.index = index
-        session = try Session(model: model, contextLength: contextLength, threads: threads)
+        session = try Session(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
         let thread = Thread { [self] in loop() }
         thread.name = "infer-slot-\(index)"
         thread.start()

@@ -53,9 +53,10 @@ final class SlotPool: Sendable {
     ///   - count: slots, each with a KV cache of `contextLength` positions (default: the
     ///     model's context, at most 4096).
     ///   - queueLimit: requests that may wait for a slot.
-    init(model: Model, count: Int, contextLength: Int?, threads: Int, queueLimit: Int) throws {
+    init(model: Model, count: Int, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType,
+         queueLimit: Int) throws {
         precondition(count > 0 && queueLimit >= 0)
-        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads) }
+        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads, cacheType: cacheType) }
         self.contextLength = slots[0].session.contextLength
         self.queueLimit = queueLimit
         state = Mutex(State(idle: slots, idleSince: Array(repeating: 0, count: count)))
