@@ -1,6 +1,7 @@
 // The KV cache of one layer (include/decode.h): its rows' storage types, where a position's keys
 // and values are kept, and which rows a query reads.
 #include "decode.h"
+#include "batch.h"
 #include "blocks.h"
 #include <math.h>
 #include <string.h>
@@ -105,6 +106,38 @@ void infer_cache_store(const infer_cache_layer *c, int kv_heads, int head_dim, i
             size_t mirror = (size_t)c->ring * c->row_bytes;
             memcpy(keys + mirror, keys, c->row_bytes);
             memcpy(values + mirror, values, c->row_bytes);
+        }
+    }
+}
+
+void infer_cache_move(const infer_cache_layer *c, int kv_heads, int head_dim, const int *from, const int *to, int count,
+                      int rope_dim, int neox, const float *cos, const float *sin, void *scratch) {
+    char *gathered = scratch;
+    float *key = (float *)(gathered + (size_t)(2 * count) * c->row_bytes);
+    for (int j = 0; j < kv_heads; j++) {
+        size_t head = (size_t)j * c->slots * c->row_bytes;
+        char *keys = (char *)c->keys + head, *values = (char *)c->values + head;
+        for (int i = 0; i < count; i++) {
+            size_t at = (size_t)(from[i] % c->ring) * c->row_bytes;
+            memcpy(gathered + (size_t)(2 * i) * c->row_bytes, keys + at, c->row_bytes);
+            memcpy(gathered + (size_t)(2 * i + 1) * c->row_bytes, values + at, c->row_bytes);
+        }
+        for (int i = 0; i < count; i++) {
+            const char *k = gathered + (size_t)(2 * i) * c->row_bytes, *v = k + c->row_bytes;
+            size_t at = (size_t)(to[i] % c->ring) * c->row_bytes;
+            if (from[i] != to[i]) {
+                infer_cache_row_widen(c->type, k, key, head_dim);
+                infer_rope_rotate(key, rope_dim, cos, sin, neox);
+                infer_cache_row_store(c->type, key, keys + at, head_dim);
+            } else {
+                memcpy(keys + at, k, c->row_bytes);
+            }
+            memcpy(values + at, v, c->row_bytes);
+            if (c->slots == 2 * c->ring) {
+                size_t mirror = (size_t)c->ring * c->row_bytes;
+                memcpy(keys + at + mirror, keys + at, c->row_bytes);
+                memcpy(values + at + mirror, values + at, c->row_bytes);
+            }
         }
     }
 }

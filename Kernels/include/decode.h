@@ -45,6 +45,14 @@ void infer_cache_row_add(infer_type type, float a, const void *row, float *out, 
 
 /// Writes the keys and values of position `pos` (kv_heads * head_dim each) into layer `c`.
 void infer_cache_store(const infer_cache_layer *c, int kv_heads, int head_dim, int pos, const float *k, const float *v);
+/// Moves the keys and values of old positions `from[i]` to new positions `to[i]` for i in
+/// [0, count) in layer c (a context shift), rotating each moved key by the angles of `cos` and
+/// `sin` (rope_dim / 2 pairs: the rotation of to[i] - from[i], the same for every i whose from
+/// and to differ; keys with from[i] == to[i] stay as they are). Rows are gathered into `scratch`
+/// (count * 2 * row_bytes + head_dim * 4 bytes, 4-byte aligned) first, so sources and
+/// destinations may overlap in any order.
+void infer_cache_move(const infer_cache_layer *c, int kv_heads, int head_dim, const int *from, const int *to, int count,
+                      int rope_dim, int neox, const float *cos, const float *sin, void *scratch);
 /// The first position a query at `pos` attends to, and the row where that position lies:
 /// the query reads `pos - first + 1` consecutive rows from there.
 int infer_cache_first(const infer_cache_layer *c, int pos, int *row);

@@ -48,7 +48,8 @@ public final class InferServer: Service {
         let threads = configuration.threadsPerSlot
             ?? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.parallel)
         pool = try SlotPool(model: model, count: configuration.parallel, contextLength: configuration.contextLength,
-                            threads: threads, cacheType: configuration.cacheType, queueLimit: configuration.queueLimit)
+                            threads: threads, cacheType: configuration.cacheType,
+                            contextShift: configuration.contextShift, queueLimit: configuration.queueLimit)
         endpoints = Endpoints(model: model, modelID: modelID, chatPrompt: try ChatPrompt(model: model, template: configuration.chatTemplate), pool: pool,
                               maxBodyBytes: configuration.maxBodyBytes)
         self.onListening = onListening

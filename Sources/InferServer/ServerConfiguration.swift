@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var threadsPerSlot: Int?
     /// How each slot's KV cache stores keys and values.
     public var cacheType: KVCacheType
+    /// Whether a slot whose context fills during an answer shifts it and goes on.
+    public var contextShift: Bool
     /// Requests that may wait for a slot; further ones get 503 with Retry-After.
     public var queueLimit: Int
     /// When set, requests must carry `Authorization: Bearer KEY` (all but /health).
@@ -29,10 +31,12 @@ public struct ServerConfiguration: Sendable {
     public var chatTemplate: ChatTemplate?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
-                threadsPerSlot: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType, queueLimit: Int = 16, apiKey: String? = nil,
+                threadsPerSlot: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
+                contextShift: Bool = true, queueLimit: Int = 16, apiKey: String? = nil,
                 maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil) {
         self.threadsPerSlot = threadsPerSlot
         self.cacheType = cacheType
+        self.contextShift = contextShift
         self.host = host
         self.port = port
         self.parallel = parallel

@@ -29,8 +29,15 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var cache: CacheTypeOption
 
+    @Option(help: "Tokens after BOS that a context shift keeps at the start.")
+    var keep = 0
+
+    @Flag(help: "When the context fills, stop instead of dropping half of the tokens after the kept ones.")
+    var noContextShift = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if keep < 0 { throw ValidationError("--keep must be at least 0") }
     }
 
     func run() throws {
@@ -43,8 +50,10 @@ struct Generate: ParsableCommand {
             guard tokens.count < session.contextLength else {
                 throw InferError.contextFull(needed: tokens.count, capacity: session.contextLength)
             }
-            var generator = try Generator(session: session, prompt: tokens,
-                                          parameters: sampling.parameters(defaultMaxTokens: 256))
+            var parameters = sampling.parameters(defaultMaxTokens: 256)
+            parameters.contextShift = !noContextShift
+            parameters.keep = keep
+            var generator = try Generator(session: session, prompt: tokens, parameters: parameters)
             if !json { Terminal.write(prompt) }
             var text = ""
             while let event = try generator.next() {

@@ -45,11 +45,14 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var cache: CacheTypeOption
 
+    @Flag(help: "When a slot's context fills during an answer, stop it (finish_reason length) instead of shifting the context.")
+    var noContextShift = false
+
     func run() async throws {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, cacheType: cache.cacheType, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) })
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in

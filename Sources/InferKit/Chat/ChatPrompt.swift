@@ -38,11 +38,12 @@ public struct ChatPrompt: Sendable {
         }
     }
 
-    /// The prompt text for `messages`, ending with the header that opens the assistant's reply.
+    /// The prompt text for `messages`, ending with the header that opens the assistant's reply
+    /// (unless `addGenerationPrompt` is false).
     /// - Throws: ``ChatTemplateError`` (`.raised` when the template refuses the conversation).
-    public func text(for messages: [ChatMessage]) throws -> String {
+    public func text(for messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
         let tokenizer = model.tokenizer
-        return try template.render(messages: messages, addGenerationPrompt: true,
+        return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
                                    bosToken: tokenizer.special.bos.map(tokenizer.piece(of:)) ?? "",
                                    eosToken: tokenizer.special.eos.map(tokenizer.piece(of:)) ?? "")
     }

@@ -95,10 +95,28 @@ public final class ChatSession: @unchecked Sendable {
             candidate.removeSubrange(oldest..<end)
             tokens = try chatPrompt.tokens(for: candidate)
         }
+        var parameters = parameters
+        if !contextShift {
+            parameters.contextShift = false
+        } else if parameters.keep == 0 {
+            parameters.keep = (try? systemPromptLength(of: tokens, in: candidate)) ?? 0
+        }
         let generator = try Generator(session: session, prompt: tokens, parameters: parameters,
                                       dropLeadingWhitespace: true)
         messages = candidate
         return generator
+    }
+
+    /// The tokens of the system prompt at the start of `tokens` (after BOS): what a context
+    /// shift during the answer keeps. 0 without a system message, or where the template does
+    /// not render it as a prefix of its own.
+    private func systemPromptLength(of tokens: [Int], in conversation: [ChatMessage]) throws -> Int {
+        guard let system = conversation.first, system.role == "system" else { return 0 }
+        let alone = try chatPrompt.encode(chatPrompt.text(for: [system], addGenerationPrompt: false))
+        var common = 0
+        while common < min(alone.count, tokens.count) && alone[common] == tokens[common] { common += 1 }
+        let bos = tokens.first == model.tokenizer.special.bos ? 1 : 0
+        return max(0, common - bos)
     }
 
     /// Records the answer the generator produced. Surrounding whitespace is dropped: the

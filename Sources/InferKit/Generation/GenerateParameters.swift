@@ -23,6 +23,11 @@ public struct GenerateParameters: Sendable, Equatable {
     public var seed: UInt64?
     /// Text that ends generation when produced; it is not included in the output.
     public var stop: [String] = []
+    /// When the context fills during generation, drop half of the tokens after the kept ones and
+    /// go on (llama.cpp's context shift); false ends generation with `.contextFull`.
+    public var contextShift = true
+    /// Tokens at the start that a context shift keeps, besides a leading BOS (llama.cpp's n_keep).
+    public var keep = 0
 
     public init(maxTokens: Int? = nil, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95,
                 minP: Float = 0.05, repeatPenalty: Float = 1.0, frequencyPenalty: Float = 0,
@@ -55,5 +60,6 @@ public struct GenerateParameters: Sendable, Equatable {
         guard frequencyPenalty.isFinite, presencePenalty.isFinite else { throw fail("penalties must be finite numbers") }
         guard penaltyWindow >= 0 else { throw fail("penalty window must be at least 0, not \(penaltyWindow)") }
         if stop.contains("") { throw fail("a stop string cannot be empty") }
+        guard keep >= 0 else { throw fail("tokens to keep must be at least 0, not \(keep)") }
     }
 }

@@ -21,6 +21,8 @@ public struct GenerationStats: Sendable, Equatable {
     public var generatedTokens = 0
     public var promptSeconds = 0.0
     public var generationSeconds = 0.0
+    /// Times the context was full and shifted during generation.
+    public var contextShifts = 0
 
     public init() {}
 
@@ -48,6 +50,8 @@ public struct Generator {
     private var stopStrings: StopStringMatcher
     private let stopTokens: Set<Int>
     private let maxTokens: Int?
+    /// Tokens a context shift keeps at the start; nil: no shifts.
+    private let shiftKeeps: Int?
     private var stats: GenerationStats
     private var done = false
     private var queued: [GenerationEvent] = []
@@ -72,6 +76,8 @@ public struct Generator {
         stopStrings = StopStringMatcher(parameters.stop)
         stopTokens = session.model.endOfGenerationTokens
         maxTokens = parameters.maxTokens
+        let bos = prompt.first == session.model.tokenizer.special.bos ? 1 : 0
+        shiftKeeps = parameters.contextShift ? parameters.keep + bos : nil
         detokenizer = StreamingDetokenizer(tokenizer: session.model.tokenizer)
         stats = GenerationStats()
 
@@ -93,7 +99,15 @@ public struct Generator {
         defer { generationTime += clock.now - start }
         while true {
             if let maxTokens, stats.generatedTokens >= maxTokens { return finish(.length) }
-            if session.remaining == 0 { return finish(.contextFull) }
+            if session.remaining == 0 {
+                // Shift: keep the first tokens, drop half of the rest, go on.
+                let held = session.tokens.count
+                guard let shiftKeeps, case let keep = min(shiftKeeps, held - 1), (held - keep) / 2 > 0 else {
+                    return finish(.contextFull)
+                }
+                try session.shiftContext(keep: keep, discard: (held - keep) / 2)
+                stats.contextShifts += 1
+            }
             let token = sampler.sample(logits: session.logits, history: session.tokens[...])
             if stopTokens.contains(token) { return finish(.stop) }
             stats.generatedTokens += 1

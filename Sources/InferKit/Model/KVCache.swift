@@ -36,6 +36,9 @@ final class KVCache {
     let layers: [infer_cache_layer]
     /// Positions ever written since the last reset: a layer's ring holds the last of them.
     private var written = 0
+    /// No step back below this: after a context shift, a ring holds the new positions' windows
+    /// only from the end of the shifted context.
+    private var rewindFloor = 0
     private let memory: UnsafeMutableRawPointer
     /// Bytes reserved.
     let byteCount: Int
@@ -92,14 +95,60 @@ final class KVCache {
     func didWrite(upTo count: Int) { written = max(written, count) }
 
     /// Forgets every position.
-    func reset() { written = 0 }
+    func reset() {
+        written = 0
+        rewindFloor = 0
+    }
 
     /// Whether the positions before `count` are all still there for what comes next: a windowed
     /// layer's ring must still hold the window that position `count` attends to.
     func canRewind(to count: Int) -> Bool {
         layers.allSatisfy { layer in
-            layer.ring == capacity || written - Int(layer.ring) <= max(0, count - Int(layer.window) + 1)
+            layer.ring == capacity || (count >= rewindFloor && written - Int(layer.ring) <= max(0, count - Int(layer.window) + 1))
         }
+    }
+
+    /// Drops positions [keep, keep + discard) of the `count` held: the later ones move down by
+    /// `discard`, their keys turned back by that many positions' rotation (`rotary`, the layers'
+    /// `rotations`), as llama.cpp shifts its context. A sliding-window layer moves only the window
+    /// the next position attends to. Returns false, changing nothing, when a window layer no longer
+    /// holds a position that window needs (the caller then computes the kept tokens again).
+    func shift(keep: Int, discard: Int, count: Int, rotary: RotaryAngles, rotations: [Int], ropeDim: Int,
+               neox: Bool) -> Bool {
+        precondition(keep >= 0 && discard > 0 && keep + discard <= count)
+        let kept = count - discard
+        // The moves of each layer: (old positions, new positions).
+        var moves: [(from: [Int32], to: [Int32])] = []
+        for layer in layers {
+            if layer.ring == capacity {
+                let from = Array((keep + discard)..<count)
+                moves.append((from.map { Int32($0) }, from.map { Int32($0 - discard) }))
+                continue
+            }
+            let to = Array(max(0, kept - Int(layer.window) + 1)..<kept)
+            let from = to.map { $0 < keep ? $0 : $0 + discard }
+            guard from.allSatisfy({ $0 >= written - Int(layer.ring) && $0 < count }) else { return false }
+            moves.append((from.map { Int32($0) }, to.map { Int32($0) }))
+        }
+        let pairs = rotary.pairs
+        let cosines = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rotary.count * pairs))
+        let sines = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rotary.count * pairs))
+        defer { cosines.deallocate(); sines.deallocate() }
+        rotary.write(position: -discard, cosines: cosines, sines: sines, pure: true)
+        let most = moves.map(\.from.count).max() ?? 0
+        let rowBytes = layers.first?.row_bytes ?? 0
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(64, most * 2 * rowBytes + headDim * 4), alignment: 64)
+        defer { scratch.deallocate() }
+        for (l, move) in moves.enumerated() where !move.from.isEmpty {
+            let r = rotations[l] * pairs
+            withUnsafePointer(to: layers[l]) { layer in
+                infer_cache_move(layer, Int32(kvHeadCount), Int32(headDim), move.from, move.to, Int32(move.from.count),
+                                 Int32(ropeDim), neox ? 1 : 0, cosines + r, sines + r, scratch)
+            }
+        }
+        written = kept
+        rewindFloor = kept
+        return true
     }
 
     /// The first position a query at `position` of layer `layer` attends to, and its row: the
@@ -108,6 +157,23 @@ final class KVCache {
         var row: Int32 = 0
         let first = withUnsafePointer(to: layers[layer]) { infer_cache_first($0, Int32(position), &row) }
         return (Int(first), Int(row))
+    }
+
+    /// The key and value of KV head `head` at `position` in layer `layer`, as f32 (the row the
+    /// position lives in; tests).
+    func row(layer: Int, head: Int, position: Int) -> (key: [Float], value: [Float]) {
+        var key = [Float](repeating: 0, count: headDim), value = key
+        key.withUnsafeMutableBufferPointer { k in
+            value.withUnsafeMutableBufferPointer { v in
+                let rows = rowsAsFloats(layer: layer, head: head, row: position % Int(layers[layer].ring), count: 1,
+                                        keys: k.baseAddress!, values: v.baseAddress!)
+                if rows.keys != UnsafePointer(k.baseAddress!) {
+                    k.baseAddress!.update(from: rows.keys, count: headDim)
+                    v.baseAddress!.update(from: rows.values, count: headDim)
+                }
+            }
+        }
+        return (key, value)
     }
 
     /// Bytes from one KV head's rows to the next head's in layer `layer`.

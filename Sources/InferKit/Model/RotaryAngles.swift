@@ -26,11 +26,13 @@ struct RotaryAngles {
         magnitudes = rope.rotations.map(\.magnitude)
     }
 
-    /// The cosines and sines of `position` for every rotation, (rotations, pairs) each.
-    func write(position: Int, cosines: UnsafeMutablePointer<Float>, sines: UnsafeMutablePointer<Float>) {
+    /// The cosines and sines of `position` for every rotation, (rotations, pairs) each; with
+    /// `pure`, without the rotations' magnitudes (turning an already rotated key further).
+    func write(position: Int, cosines: UnsafeMutablePointer<Float>, sines: UnsafeMutablePointer<Float>,
+               pure: Bool = false) {
         frequencies.withUnsafeBufferPointer { f in
             for r in 0..<count {
-                infer_rope_angles_of(Int32(position), Int32(pairs), f.baseAddress! + r * pairs, magnitudes[r],
+                infer_rope_angles_of(Int32(position), Int32(pairs), f.baseAddress! + r * pairs, pure ? 1 : magnitudes[r],
                                      cosines + r * pairs, sines + r * pairs)
             }
         }

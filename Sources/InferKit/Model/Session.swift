@@ -64,6 +64,9 @@ public final class Session: @unchecked Sendable {
     /// How this session's KV cache stores keys and values.
     public var cacheType: KVCacheType { cache.type }
 
+    /// The session's KV cache (tests look into it).
+    var kvCache: KVCache { cache }
+
     /// Bytes the KV cache reserves (sliding-window layers keep only their window and a batch).
     public var cacheBytes: Int { cache.byteCount }
 
@@ -150,6 +153,26 @@ public final class Session: @unchecked Sendable {
         let kept = max(0, min(count, tokens.count))
         guard cache.canRewind(to: kept) else { return reset() }
         tokens.removeLast(tokens.count - kept)
+    }
+
+    /// Makes room by dropping the tokens [keep, keep + discard) (llama.cpp's context shift): the
+    /// later tokens move down by `discard` positions, their cached keys rotated to their new
+    /// positions, so generation goes on without computing them again (a model whose sliding-window
+    /// layers no longer hold what they need computes the kept tokens again instead). The logits
+    /// stay those of the last token.
+    public func shiftContext(keep: Int, discard: Int) throws {
+        guard keep >= 0, discard > 0, keep + discard <= tokens.count else {
+            throw InferError.invalidArgument("cannot drop tokens \(keep)..<\(keep + discard) of \(tokens.count)")
+        }
+        let c = model.config
+        if cache.shift(keep: keep, discard: discard, count: tokens.count, rotary: tokenForward.rotary,
+                       rotations: c.layers.map(\.rotation), ropeDim: c.ropeDim, neox: c.block.rope.style == .neox) {
+            tokens.removeSubrange(keep..<(keep + discard))
+        } else {
+            let kept = Array(tokens[..<keep] + tokens[(keep + discard)...])
+            reset()
+            try append(kept)
+        }
     }
 
     /// Forgets everything.

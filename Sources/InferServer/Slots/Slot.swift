@@ -28,7 +28,12 @@ final class Slot: @unchecked Sendable {
     /// Prompt tokens computed between checks that the reader is still there.
     static let prefillChunk = 64
 
-    init(index: Int, model: Model, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType) throws {
+    /// Whether an answer that fills the context shifts it and goes on.
+    let contextShift: Bool
+
+    init(index: Int, model: Model, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType,
+         contextShift: Bool = true) throws {
+        self.contextShift = contextShift
         self.index = index
         session = try Session(model: model, contextLength: contextLength, threads: threads, cacheType: cacheType)
         let thread = Thread { [self] in loop() }
@@ -88,7 +93,9 @@ final class Slot: @unchecked Sendable {
         prompt.promptTokens = job.prompt.count - reused
         prompt.promptSeconds = seconds(clock.now - start)
 
-        var generator = try Generator(session: session, prompt: job.prompt, parameters: job.parameters,
+        var parameters = job.parameters
+        parameters.contextShift = contextShift
+        var generator = try Generator(session: session, prompt: job.prompt, parameters: parameters,
                                       dropLeadingWhitespace: job.dropLeadingWhitespace)
         var last: GenerationEvent?
         while let event = try generator.next() {

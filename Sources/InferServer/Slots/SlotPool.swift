@@ -54,9 +54,10 @@ final class SlotPool: Sendable {
     ///     model's context, at most 4096).
     ///   - queueLimit: requests that may wait for a slot.
     init(model: Model, count: Int, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType,
-         queueLimit: Int) throws {
+         contextShift: Bool = true, queueLimit: Int) throws {
         precondition(count > 0 && queueLimit >= 0)
-        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads, cacheType: cacheType) }
+        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads, cacheType: cacheType,
+                          contextShift: contextShift) }
         self.contextLength = slots[0].session.contextLength
         self.queueLimit = queueLimit
         state = Mutex(State(idle: slots, idleSince: Array(repeating: 0, count: count)))
