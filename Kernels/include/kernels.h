@@ -66,6 +66,10 @@ int infer_type_supported(infer_type type);
 /// Elements per block of `type` (1 for float types).
 int infer_type_block_size(infer_type type);
 
+// ---- hashing -------------------------------------------------------------------------
+/// XXH64 of n bytes with `seed` (fast, not cryptographic): model identities, file checks.
+uint64_t infer_hash64(const void *data, size_t n, uint64_t seed);
+
 // ---- half precision ----------------------------------------------------------------
 float infer_fp16_to_fp32(uint16_t h);
 uint16_t infer_fp32_to_fp16(float f);

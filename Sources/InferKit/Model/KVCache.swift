@@ -36,9 +36,9 @@ final class KVCache {
     let layers: [infer_cache_layer]
     /// Positions ever written since the last reset: a layer's ring holds the last of them.
     private var written = 0
-    /// No step back below this: after a context shift, a ring holds the new positions' windows
-    /// only from the end of the shifted context.
-    private var rewindFloor = 0
+    /// Each layer's first position whose row is meaningful apart from what the ring has since
+    /// overwritten (after a context shift or a restore, a ring holds only the window it was given).
+    private var validFrom: [Int]
     private let memory: UnsafeMutableRawPointer
     /// Bytes reserved.
     let byteCount: Int
@@ -75,6 +75,7 @@ final class KVCache {
             offset += 2 * bytes
         }
         self.layers = layers
+        validFrom = Array(repeating: 0, count: layers.count)
     }
 
     deinit { memory.deallocate() }
@@ -97,14 +98,22 @@ final class KVCache {
     /// Forgets every position.
     func reset() {
         written = 0
-        rewindFloor = 0
+        validFrom = Array(repeating: 0, count: layers.count)
+    }
+
+    /// The first position layer `layer` still holds of the first `count`.
+    func firstHeld(layer: Int, count: Int) -> Int {
+        let l = layers[layer]
+        if l.ring == capacity { return 0 }
+        return min(count, max(0, validFrom[layer], written - Int(l.ring)))
     }
 
     /// Whether the positions before `count` are all still there for what comes next: a windowed
     /// layer's ring must still hold the window that position `count` attends to.
     func canRewind(to count: Int) -> Bool {
-        layers.allSatisfy { layer in
-            layer.ring == capacity || (count >= rewindFloor && written - Int(layer.ring) <= max(0, count - Int(layer.window) + 1))
+        layers.indices.allSatisfy { l in
+            let layer = layers[l]
+            return layer.ring == capacity || max(validFrom[l], written - Int(layer.ring)) <= max(0, count - Int(layer.window) + 1)
         }
     }
 
@@ -147,7 +156,9 @@ final class KVCache {
             }
         }
         written = kept
-        rewindFloor = kept
+        for (l, layer) in layers.enumerated() where layer.ring != capacity {
+            validFrom[l] = max(0, kept - Int(layer.window) + 1)
+        }
         return true
     }
 
@@ -174,6 +185,38 @@ final class KVCache {
             }
         }
         return (key, value)
+    }
+
+    /// The row of keys or values (`part`) of KV head `head` at `position` in layer `layer`, as stored.
+    func rowBytes(layer: Int, head: Int, position: Int,
+                  part: KeyPath<infer_cache_layer, UnsafeMutableRawPointer?>) -> UnsafeRawBufferPointer {
+        let l = layers[layer]
+        let start = UnsafeRawPointer(l[keyPath: part]!) + head * headBytes(layer: layer) + position % Int(l.ring) * l.row_bytes
+        return UnsafeRawBufferPointer(start: start, count: l.row_bytes)
+    }
+
+    /// Writes a stored row (see `rowBytes`) back, mirror included.
+    func setRow(layer: Int, head: Int, position: Int, part: KeyPath<infer_cache_layer, UnsafeMutableRawPointer?>,
+                from source: UnsafeRawPointer) {
+        let l = layers[layer]
+        let row = UnsafeMutableRawPointer(l[keyPath: part]!) + head * headBytes(layer: layer) + position % Int(l.ring) * l.row_bytes
+        row.copyMemory(from: source, byteCount: l.row_bytes)
+        if Int(l.slots) == 2 * Int(l.ring) { (row + Int(l.ring) * l.row_bytes).copyMemory(from: source, byteCount: l.row_bytes) }
+    }
+
+    /// Whether layer `layer` can take positions [first, count) with nothing before them: a whole
+    /// layer needs them all; a ring, the window of the next position, within its rows.
+    func canHold(layer: Int, first: Int, count: Int) -> Bool {
+        let l = layers[layer]
+        guard count <= capacity else { return false }
+        if l.ring == capacity { return first == 0 }
+        return first <= max(0, count - Int(l.window) + 1) && count - first <= Int(l.ring)
+    }
+
+    /// Notes that `count` positions were restored, layer l's from `firsts[l]`.
+    func didRestore(count: Int, firsts: [Int]) {
+        written = count
+        validFrom = firsts
     }
 
     /// Bytes from one KV head's rows to the next head's in layer `layer`.

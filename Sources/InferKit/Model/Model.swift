@@ -1,3 +1,6 @@
+import CKernels
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -34,6 +37,9 @@ public final class Model: Sendable {
     public let tensorCount: Int
     let transformer: Transformer
     private let file: MappedFile
+    /// Where the file's tensor data starts (the rest of the file, from there, is weights).
+    private let tensorDataOffset: Int
+    private let identityCache = IdentityCache()
 
     /// Loads a GGUF or llama2.c model. A llama2.c checkpoint has no vocabulary of its
     /// own and needs `tokenizerPath`; a GGUF uses its embedded vocabulary unless one is given.
@@ -72,6 +78,7 @@ public final class Model: Sendable {
         if magic == GGUFFile.magic {
             let gguf = try GGUFFile(file: file)
             (config, weights) = try Architectures.load(gguf)
+            tensorDataOffset = gguf.dataOffset
             format = .gguf(version: Int(gguf.version))
             tensorCount = gguf.tensors.count
             metadata = gguf.metadata
@@ -82,6 +89,7 @@ public final class Model: Sendable {
             config = loaded.config
             weights = loaded.weights
             format = .llama2c(version: loaded.version)
+            tensorDataOffset = 0
             tensorCount = loaded.weights.matrices.count + 2 * config.layerCount + 1
             metadata = [:]
             chatTemplate = nil
@@ -135,4 +143,31 @@ public final class Model: Sendable {
 
     /// Size of the model file in bytes.
     public var fileSize: Int { file.size }
+
+    /// A 64-bit hash of the model's tensor data (XXH64 of every byte of weights in the file, with
+    /// its configuration): the same for every copy of the file wherever it lies, different for
+    /// other weights. Prompt cache files carry it. Computed on first use (it reads the whole file).
+    public var identity: UInt64 {
+        identityCache.value {
+            let data = file.base + tensorDataOffset
+            let weights = infer_hash64(data, file.size - tensorDataOffset, 0)
+            let shape = "\(config)"
+            return Array(shape.utf8).withUnsafeBytes { infer_hash64($0.baseAddress, $0.count, weights) }
+        }
+    }
+}
+
+/// A value computed once, on first use, by whichever thread asks first.
+private final class IdentityCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: UInt64?
+
+    func value(_ compute: () -> UInt64) -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let value = compute()
+        cached = value
+        return value
+    }
 }

@@ -64,6 +64,9 @@ public final class Session: @unchecked Sendable {
     /// How this session's KV cache stores keys and values.
     public var cacheType: KVCacheType { cache.type }
 
+    /// Whether `logits` scores the token after the last one held.
+    private var logitsCurrent = false
+
     /// The session's KV cache (tests look into it).
     var kvCache: KVCache { cache }
 
@@ -86,6 +89,8 @@ public final class Session: @unchecked Sendable {
     public func append(_ newTokens: [Int], scoring scored: Range<Int>,
                        _ body: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         try check(newTokens)
+        guard !newTokens.isEmpty else { return }
+        logitsCurrent = false
         let vocabulary = model.config.vocabularySize
         let step = max(1, min(batchSize, cache.batchLimit))
         for first in stride(from: 0, to: newTokens.count, by: step) {
@@ -117,6 +122,7 @@ public final class Session: @unchecked Sendable {
                 buffers.logits.update(from: out + (wanted.count - 1) * vocabulary, count: vocabulary)
             }
         }
+        logitsCurrent = scored.contains(newTokens.count - 1)
     }
 
     private func check(_ newTokens: [Int]) throws {
@@ -139,6 +145,8 @@ public final class Session: @unchecked Sendable {
     /// compute, since the logits must come from it. Returns the number of tokens kept.
     @discardableResult
     public func reuse(prefixOf prompt: [Int]) -> Int {
+        // The whole prompt is held and its next-token scores are at hand (a restored session).
+        if logitsCurrent && prompt == tokens { return tokens.count }
         var common = 0
         let limit = min(tokens.count, prompt.count - 1)
         while common < limit && tokens[common] == prompt[common] { common += 1 }
@@ -152,6 +160,7 @@ public final class Session: @unchecked Sendable {
     public func rewind(to count: Int) {
         let kept = max(0, min(count, tokens.count))
         guard cache.canRewind(to: kept) else { return reset() }
+        if kept < tokens.count { logitsCurrent = false }
         tokens.removeLast(tokens.count - kept)
     }
 
@@ -175,9 +184,20 @@ public final class Session: @unchecked Sendable {
         }
     }
 
+    /// Takes `restored` as the tokens held (their keys and values already in the cache), and
+    /// `logits` (vocab floats), if given, as the next-token scores after the last.
+    func restoreTokens(_ restored: [Int], logits source: UnsafeRawPointer?) {
+        tokens = restored
+        logitsCurrent = source != nil
+        if let source {
+            UnsafeMutableRawPointer(buffers.logits).copyMemory(from: source, byteCount: model.config.vocabularySize * 4)
+        }
+    }
+
     /// Forgets everything.
     public func reset() {
         tokens.removeAll()
+        logitsCurrent = false
         cache.reset()
     }
 }
