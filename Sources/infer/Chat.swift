@@ -45,6 +45,9 @@ struct Chat: ParsableCommand {
 
     @OptionGroup var cache: CacheTypeOption
 
+    @Option(help: ArgumentHelp("Continue the conversation saved in FILE (its messages and KV cache), and save it there after every answer.", valueName: "file"))
+    var promptCache: String?
+
     /// Set by SIGINT while an answer is being generated.
     static let interrupted = Atomic<Bool>(false)
 
@@ -65,6 +68,7 @@ struct Chat: ParsableCommand {
             if template == nil && loaded.chatTemplate == nil {
                 Terminal.note("note: \(loaded.path) has no chat template; using a plain User:/Assistant: transcript")
             }
+            if let promptCache { PromptCache.restore(chat, from: promptCache) }
             if interactive { Terminal.note("ready: type a message, /help for commands, Ctrl-D to quit") }
             try loop(chat, interactive: interactive)
         }
@@ -107,6 +111,7 @@ struct Chat: ParsableCommand {
                 Terminal.write(piece)
             case .finished(let reason, let stats):
                 chat.endTurn(answer: answer, stats: stats)
+                if let promptCache { try chat.save(to: promptCache) }
                 Terminal.write(interactive ? "\n\n" : "\n")
                 if reason == .cancelled { Terminal.note("(stopped)") }
                 if reason == .contextFull { Terminal.note("(the context is full: the next message drops the oldest turns)") }

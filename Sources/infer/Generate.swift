@@ -35,6 +35,9 @@ struct Generate: ParsableCommand {
     @Flag(help: "When the context fills, stop instead of dropping half of the tokens after the kept ones.")
     var noContextShift = false
 
+    @Option(help: ArgumentHelp("Start from the prompt state saved in FILE where the prompt shares a prefix with it, and save this prompt's state there.", valueName: "file"))
+    var promptCache: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if keep < 0 { throw ValidationError("--keep must be at least 0") }
@@ -53,7 +56,9 @@ struct Generate: ParsableCommand {
             var parameters = sampling.parameters(defaultMaxTokens: 256)
             parameters.contextShift = !noContextShift
             parameters.keep = keep
+            if let promptCache { PromptCache.restore(session, from: promptCache) }
             var generator = try Generator(session: session, prompt: tokens, parameters: parameters)
+            if let promptCache { try session.save(to: promptCache) }
             if !json { Terminal.write(prompt) }
             var text = ""
             while let event = try generator.next() {

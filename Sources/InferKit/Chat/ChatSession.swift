@@ -126,3 +126,35 @@ public final class ChatSession: @unchecked Sendable {
         lastStats = stats
     }
 }
+
+extension ChatSession {
+    /// Writes the conversation and the session's KV cache to `path` (a prompt cache: see
+    /// `Session.save(to:conversation:)`), so that a later chat starts where this one is.
+    public func save(to path: String) throws {
+        let conversation = JSONValue.array(messages.map { .object($0.fields) }).jsonText
+        try session.save(to: path, conversation: Data(conversation.utf8))
+    }
+
+    /// Continues the conversation saved at `path`: its messages and its KV cache. Refuses (the
+    /// chat left as it was) a file without a conversation or that the session cannot restore.
+    /// Returns the number of messages restored.
+    @discardableResult
+    public func restore(from path: String) throws -> Int {
+        let file = try MappedFile(path: path)
+        let header = try SessionFile.header(of: file)
+        guard let conversation = SessionFile.conversation(of: file, header: header) else {
+            throw SessionFile.invalid(path, "it holds no conversation (it was saved by generate, not chat)")
+        }
+        let restored: [ChatMessage]
+        do {
+            guard let items = try JSONValue(parsing: Array(conversation)).array else { throw InferError.invalidArgument("not a list of messages") }
+            restored = try items.map { try ChatMessage(json: $0) }
+        } catch {
+            throw SessionFile.invalid(path, "its conversation does not parse: \(error)")
+        }
+        try session.restore(from: path)
+        messages = restored
+        return messages.count
+    }
+}
+

@@ -49,6 +49,15 @@ enum SessionFile {
     }
 }
 
+extension SessionFile {
+    /// The conversation stored in a file whose header was checked, if any.
+    static func conversation(of file: MappedFile, header h: Header) -> Data? {
+        let at = headerBytes + 4 * h.tokenCount + 4 * h.logitCount
+        guard h.conversationBytes > 0, at + h.conversationBytes <= file.size - 8 else { return nil }
+        return Data(bytes: file.base + at, count: h.conversationBytes)
+    }
+}
+
 extension Session {
     /// Writes this session's state to `path` (see `SessionFile`), with `conversation` (any bytes:
     /// a chat's messages) if given. Atomic: a reader sees the old file or the new one, never a mix.
