@@ -97,47 +97,76 @@ public struct Generator {
         guard !done else { return nil }
         let start = clock.now
         defer { generationTime += clock.now - start }
-        while true {
-            if let maxTokens, stats.generatedTokens >= maxTokens { return finish(.length) }
-            if session.remaining == 0 {
-                // Shift: keep the first tokens, drop half of the rest, go on.
-                let held = session.tokens.count
-                guard let shiftKeeps, case let keep = min(shiftKeeps, held - 1), (held - keep) / 2 > 0 else {
-                    return finish(.contextFull)
-                }
-                try session.shiftContext(keep: keep, discard: (held - keep) / 2)
-                stats.contextShifts += 1
-            }
-            let token = sampler.sample(logits: session.logits, history: session.tokens[...])
-            if stopTokens.contains(token) { return finish(.stop) }
-            stats.generatedTokens += 1
+        while queued.isEmpty {
+            guard let token = try chooseToken() else { break }
             try session.append([token])
-            pendingTokens.append(token)
-            var piece = detokenizer.append(token)
-            if dropLeadingWhitespace {
-                piece = String(piece.drop(while: \.isWhitespace))
-                dropLeadingWhitespace = piece.isEmpty
+            appended(token)
+        }
+        return queued.isEmpty ? nil : queued.removeFirst()
+    }
+
+    // A step of generation in two halves around the token's forward pass, so that several
+    // generators can step together (`BatchGenerator` appends their tokens in one pass).
+
+    /// The first half: the token to append to the session next, or nil when generation ends
+    /// here (the last events are then queued: `takeEvents()`). Shifts the context first when it
+    /// is full.
+    mutating func chooseToken() throws -> Int? {
+        guard !done else { return nil }
+        if let maxTokens, stats.generatedTokens >= maxTokens {
+            queueFinish(.length)
+            return nil
+        }
+        if session.remaining == 0 {
+            // Shift: keep the first tokens, drop half of the rest, go on.
+            let held = session.tokens.count
+            guard let shiftKeeps, case let keep = min(shiftKeeps, held - 1), (held - keep) / 2 > 0 else {
+                queueFinish(.contextFull)
+                return nil
             }
-            let (text, stopped) = stopStrings.feed(piece)
-            if stopped { return finish(.stopString, text: text) }
-            if !text.isEmpty {
-                defer { pendingTokens.removeAll() }
-                return .text(text, tokens: pendingTokens)
-            }
+            try session.shiftContext(keep: keep, discard: (held - keep) / 2)
+            stats.contextShifts += 1
+        }
+        let token = sampler.sample(logits: session.logits, history: session.tokens[...])
+        if stopTokens.contains(token) {
+            queueFinish(.stop)
+            return nil
+        }
+        stats.generatedTokens += 1
+        return token
+    }
+
+    /// The second half, once the session holds `token`: queues the text it completes, if any, or
+    /// the last events when it completes a stop string.
+    mutating func appended(_ token: Int) {
+        pendingTokens.append(token)
+        var piece = detokenizer.append(token)
+        if dropLeadingWhitespace {
+            piece = String(piece.drop(while: \.isWhitespace))
+            dropLeadingWhitespace = piece.isEmpty
+        }
+        let (text, stopped) = stopStrings.feed(piece)
+        if stopped { return queueFinish(.stopString, text: text) }
+        if !text.isEmpty {
+            queued.append(.text(text, tokens: pendingTokens))
+            pendingTokens.removeAll()
         }
     }
+
+    /// The events queued by the halves of a step (or by `cancel()`), in order.
+    mutating func takeEvents() -> [GenerationEvent] {
+        defer { queued.removeAll() }
+        return queued
+    }
+
+    /// Whether generation has ended (its last events may still be queued).
+    var isDone: Bool { done }
 
     /// Ends generation early (the caller was cancelled); the next events release
     /// held-back text and report `.cancelled`.
     public mutating func cancel() {
         guard !done else { return }
         queueFinish(.cancelled)
-    }
-
-    /// Queues the final events and returns the first.
-    private mutating func finish(_ reason: FinishReason, text: String = "") -> GenerationEvent {
-        queueFinish(reason, text: text)
-        return queued.removeFirst()
     }
 
     /// Queues the final events: held-back text, then `.finished`.
