@@ -123,7 +123,7 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
 #endif
 
 #if defined(__x86_64__)
-/// The 8 rows against K activations (K at most 4, a constant where it is inlined): each block's
+/// The 8 rows against K activations (K at most 8, a constant where it is inlined): each block's
 /// quants loaded and split into nibbles, its scales and mins widened, once for all K; per
 /// activation the arithmetic of infer_q4_K_x8_dot8 (one chain per sub-block half: the K
 /// activations are the independent chains here), its float steps in that kernel's order, so each
@@ -131,7 +131,7 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
 __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_K_x8 *w, const block_q8_K *const *x,
                                                                  int K, int n, float *const *out, size_t at) {
     const __m256i low4 = _mm256_set1_epi8(0x0F), high4 = _mm256_set1_epi8((char)0xF0);
-    __m256 acc[4], acc_min[4];
+    __m256 acc[8], acc_min[8];
     for (int v = 0; v < K; v++) acc[v] = acc_min[v] = _mm256_setzero_ps();
     for (int i = 0; i < n / QK_K; i++) {
         prefetch_x8(&w[i], (int)offsetof(block_q4_K_x8, qs));
@@ -139,8 +139,8 @@ __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_
         __m256 dminw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].dmin));
         __m256i m_pairs[4];
         for (int t = 0; t < 4; t++) m_pairs[t] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w[i].mins[t]));
-        __m256 d[4];
-        __m256i sum[4], sum_high[4];
+        __m256 d[8];
+        __m256i sum[8], sum_high[8];
         for (int v = 0; v < K; v++) {
             __m256 dy = _mm256_set1_ps(x[v][i].d);
             d[v] = _mm256_mul_ps(dw, dy);
@@ -156,7 +156,7 @@ __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_
             sum[v] = sum_high[v] = _mm256_setzero_si256();
         }
         for (int c = 0; c < 4; c++) {
-            __m256i lo[4], hi[4];
+            __m256i lo[8], hi[8];
             for (int v = 0; v < K; v++) lo[v] = hi[v] = _mm256_setzero_si256();
             for (int k = 0; k < 8; k++) {
                 if (k % 2 == 0) prefetch_x8(w[i].qs[c][k], 64);
@@ -187,15 +187,22 @@ __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_
 
 VNNI void infer_q4_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
                                    size_t at) {
-    for (int v = 0; v < count; v += 4) {
-        const block_q8_K *x[4];
-        int k = count - v < 4 ? count - v : 4;
+    // Up to 8 activations in one pass over the group, so that its weights stream from memory
+    // while all of them are computed (a second pass would find them in the cache, with the
+    // memory idle meanwhile).
+    for (int v = 0; v < count; v += 8) {
+        const block_q8_K *x[8];
+        int k = count - v < 8 ? count - v : 8;
         for (int j = 0; j < k; j++) x[j] = acts[v + j];
         switch (k) {  // each count its own unrolled copy
         case 1: infer_q4_K_x8_dot8(group, acts[v], n, out[v] + at); break;
         case 2: rows_of_k(group, x, 2, n, out + v, at); break;
         case 3: rows_of_k(group, x, 3, n, out + v, at); break;
-        default: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
+        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
+        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
+        default: rows_of_k(group, x, 8, n, out + v, at); break;
         }
     }
 }

@@ -123,19 +123,19 @@ VNNI void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float ou
     _mm256_storeu_ps(out, acc);
 }
 
-/// The 8 rows against K activations (K at most 4, a constant where it is inlined): each
+/// The 8 rows against K activations (K at most 8, a constant where it is inlined): each
 /// sub-block's quants loaded and unpacked, its scales widened, once for all K; per activation
 /// the arithmetic of infer_q6_K_x8_dot8, its float steps in that kernel's order, so each
 /// activation's sums are that kernel's, bit for bit (the integer sums are exact in any order).
 __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q6_K_x8 *w, const block_q8_K *const *x,
                                                                  int K, int n, float *const *out, size_t at) {
     const __m256i low6 = _mm256_set1_epi8(0x3F), bits_2_3 = _mm256_set1_epi8(0x0C), bits_4_5 = _mm256_set1_epi8(0x30);
-    __m256 acc[4];
+    __m256 acc[8];
     for (int v = 0; v < K; v++) acc[v] = _mm256_setzero_ps();
     for (int i = 0; i < n / QK_K; i++) {
         prefetch_x8(&w[i], (int)offsetof(block_q6_K_x8, q));
         __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d));
-        __m256i sum[4], offset[4];
+        __m256i sum[8], offset[8];
         for (int v = 0; v < K; v++) sum[v] = offset[v] = _mm256_setzero_si256();
         for (int t = 0; t < 8; t++) {
             __m256i scale_pairs = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales[t]));
@@ -180,15 +180,22 @@ __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q6_
 
 VNNI void infer_q6_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
                                    size_t at) {
-    for (int v = 0; v < count; v += 4) {
-        const block_q8_K *x[4];
-        int k = count - v < 4 ? count - v : 4;
+    // Up to 8 activations in one pass over the group, so that its weights stream from memory
+    // while all of them are computed (a second pass would find them in the cache, with the
+    // memory idle meanwhile).
+    for (int v = 0; v < count; v += 8) {
+        const block_q8_K *x[8];
+        int k = count - v < 8 ? count - v : 8;
         for (int j = 0; j < k; j++) x[j] = acts[v + j];
         switch (k) {  // each count its own unrolled copy
         case 1: infer_q6_K_x8_dot8(group, acts[v], n, out[v] + at); break;
         case 2: rows_of_k(group, x, 2, n, out + v, at); break;
         case 3: rows_of_k(group, x, 3, n, out + v, at); break;
-        default: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
+        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
+        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
+        default: rows_of_k(group, x, 8, n, out + v, at); break;
         }
     }
 }
