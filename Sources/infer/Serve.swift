@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length of each slot (default: the model's, at most 4096).")
     var ctx: Int?
 
-    @Option(help: "Threads each slot computes with (default: the cores shared among the slots).")
+    @Option(help: "Threads the server computes with; every slot's tokens are computed together (default: the cores).")
     var threads: Int?
 
     @Option(help: "Requests that may wait for a free slot; more get 503 with Retry-After.")
@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: ctx, threads: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) })
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in
