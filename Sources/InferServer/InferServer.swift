@@ -49,8 +49,16 @@ public final class InferServer: Service {
         pool = try SlotPool(model: model, count: configuration.parallel, contextLength: configuration.contextLength,
                             threads: threads, cacheType: configuration.cacheType,
                             contextShift: configuration.contextShift, queueLimit: configuration.queueLimit)
+        var slotFiles: SlotFiles?
+        if let directory = configuration.slotSavePath {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InferError.cannotOpen(path: directory, reason: "--slot-save-path needs an existing directory")
+            }
+            slotFiles = SlotFiles(directory: directory, pool: pool)
+        }
         endpoints = Endpoints(model: model, modelID: modelID, chatPrompt: try ChatPrompt(model: model, template: configuration.chatTemplate), pool: pool,
-                              maxBodyBytes: configuration.maxBodyBytes)
+                              maxBodyBytes: configuration.maxBodyBytes, slotFiles: slotFiles)
         self.onListening = onListening
         var logger = Logger(label: "infer.serve")
         logger.logLevel = .warning

@@ -30,11 +30,15 @@ public struct ServerConfiguration: Sendable {
     /// The chat template for chat requests; nil: the model's own, or the built-in plain
     /// "User:/Assistant:" transcript when the model has none.
     public var chatTemplate: ChatTemplate?
+    /// Where `POST /slots/{id}?action=save|restore` keeps slot files; nil: slot actions are off.
+    public var slotSavePath: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
                 threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
                 contextShift: Bool = true, queueLimit: Int = 16, apiKey: String? = nil,
-                maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil) {
+                maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil,
+                slotSavePath: String? = nil) {
+        self.slotSavePath = slotSavePath
         self.threads = threads
         self.cacheType = cacheType
         self.contextShift = contextShift

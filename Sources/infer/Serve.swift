@@ -48,13 +48,16 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "When a slot's context fills during an answer, stop it (finish_reason length) instead of shifting the context.")
     var noContextShift = false
 
+    @Option(help: ArgumentHelp("Directory where POST /slots/{id}?action=save|restore keeps slot files (default: slot actions off).", valueName: "dir"))
+    var slotSavePath: String?
+
     func run() async throws {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
                 host: host, port: port, parallel: parallel, contextLength: ctx, threads: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) })
+                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) }, slotSavePath: slotSavePath)
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in
                 // Scripts that ask for port 0 read the port from this line.
                 Terminal.note("infer: listening on http://\(host):\(port)")

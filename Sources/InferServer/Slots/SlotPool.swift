@@ -149,6 +149,29 @@ final class SlotPool: Sendable {
         waiter?.continuation.resume(returning: slot)
     }
 
+    /// Runs `body` with slot `index` held out of use, so that no request takes it meanwhile (a
+    /// request that finds no other slot waits in line); then the slot is idle again, or the first
+    /// request in line gets it.
+    /// - Throws: `APIError`: 404 for an index that is no slot's, 409 when the slot is answering a
+    ///   request, 503 while shutting down; and what `body` throws.
+    func withIdleSlot<T>(_ index: Int, _ body: (Slot) throws -> T) throws -> T {
+        let taken: Result<Slot, APIError> = state.withLock { state in
+            if state.closed { return .failure(.shuttingDown) }
+            guard slots.indices.contains(index) else {
+                return .failure(APIError(status: .notFound, message: "There is no slot \(index): the slots are 0...\(slots.count - 1).",
+                                         type: "invalid_request_error", code: "slot_not_found"))
+            }
+            guard let position = state.idle.firstIndex(where: { $0.index == index }) else {
+                return .failure(APIError(status: .conflict, message: "Slot \(index) is answering a request; try again when it is idle.",
+                                         type: "invalid_request_error", code: "slot_busy"))
+            }
+            return .success(state.idle.remove(at: position))
+        }
+        let slot = try taken.get()
+        defer { release(slot) }
+        return try body(slot)
+    }
+
     /// Refuses new requests and those waiting, and stops the generations running (their
     /// clients still get the text so far and the end of the answer).
     func shutDown() {
