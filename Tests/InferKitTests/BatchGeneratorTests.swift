@@ -139,21 +139,22 @@ struct BatchGeneratorTests {
         #expect(outcome.finished[removed] == nil, "a removed generation gets no further updates")
     }
 
-    /// Prompts go a chunk per step: a short prompt that arrives while long ones are computed is
-    /// taken first and generates while they are still being computed.
+    /// Prompts go a chunk per step (`Session.defaultBatchSize` tokens while nothing generates,
+    /// `promptChunk` while something does): a short prompt that arrives while long ones are
+    /// computed is taken first and generates while they are still being computed.
     @Test func aShortPromptStartsBeforeLongOnesFinish() throws {
         let model = try Self.model()
         let batch = try BatchGenerator(model: model, threads: 2, promptChunk: 16)
-        let long = Self.tokens(model, String(repeating: "The cat sat on the mat and looked at the sky. ", count: 12))
-        #expect(long.count > 100)
+        let long = Self.tokens(model, String(repeating: "The cat sat on the mat and looked at the sky. ", count: 30))
+        #expect(long.count > 2 * Session.defaultBatchSize)
         let longs = try (0..<3).map { _ in
-            try batch.add(session: try Session(model: model, contextLength: 512, threads: 1), prompt: long,
+            try batch.add(session: try Session(model: model, contextLength: 1024, threads: 1), prompt: long,
                           parameters: GenerateParameters(maxTokens: 4, temperature: 0))
         }
         var outcome = Outcome()
         Self.run(batch, into: &outcome, steps: 3)
         #expect(longs.allSatisfy { batch.isComputingPrompt($0) })
-        let short = try batch.add(session: try Session(model: model, contextLength: 512, threads: 1), prompt: Self.tokens(model, "Hi"),
+        let short = try batch.add(session: try Session(model: model, contextLength: 1024, threads: 1), prompt: Self.tokens(model, "Hi"),
                                   parameters: GenerateParameters(maxTokens: 30, temperature: 0))
         outcome.take(batch.step())
         #expect(!batch.isComputingPrompt(short), "the short prompt is computed at the next step")

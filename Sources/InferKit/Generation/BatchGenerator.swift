@@ -31,11 +31,13 @@ public final class BatchGenerator: @unchecked Sendable {
     }
 
     public let model: Model
-    /// Most prompt tokens computed in one step (one prompt's chunk); a smaller chunk lets the
-    /// generations in progress go on sooner, a larger one computes a long prompt faster.
+    /// Most prompt tokens computed in one step (one prompt's chunk) while other generations are
+    /// producing tokens: a smaller chunk lets them go on sooner, a larger one computes a long
+    /// prompt faster. With no generation producing tokens, a step takes a chunk of
+    /// `Session.defaultBatchSize` (or this, if larger): nobody waits for it.
     public var promptChunk: Int
-    /// The default `promptChunk`: pp at 64 tokens a pass is within a few percent of 256's, and a
-    /// chunk holds the other streams up for a fraction of a second on a small model.
+    /// The default `promptChunk`: a chunk of 64 tokens holds the other streams up for a fraction
+    /// of a second on a small model, and computes within ~15% of the rate of 256-token passes.
     public static let defaultPromptChunk = 64
 
     private let decoder: BatchDecoder
@@ -106,7 +108,8 @@ public final class BatchGenerator: @unchecked Sendable {
     }
 
     /// One step: the cancelled generations end; one prompt chunk is computed (the shortest prompt
-    /// that fits in a chunk, else the one that waited longest since its last); then every generation
+    /// that fits in a chunk, else the one that waited longest since its last; see `promptChunk`
+    /// for its size); then every generation
     /// past its prompt, except those in `paused`, gets its next token, all in one forward pass.
     /// Returns the updates in order; a generation's last is its `.finished` event or its failure,
     /// after which it is no longer in the batch. A paused generation keeps its place and goes on
@@ -115,7 +118,9 @@ public final class BatchGenerator: @unchecked Sendable {
         steps += 1
         var updates: [Update] = []
         for m in members where m.cancelled { cancelNow(m, into: &updates) }
-        if let m = nextPrompt() { computeChunk(of: m, into: &updates) }
+        let generating = members.contains { $0.generator != nil && !paused.contains($0.id) }
+        let chunk = generating ? promptChunk : max(promptChunk, Session.defaultBatchSize)
+        if let m = nextPrompt(chunk: chunk) { computeChunk(of: m, size: chunk, into: &updates) }
 
         // The generations that take part: each chooses its token (or ends).
         var stepping: [(member: Member, token: Int)] = []
@@ -148,19 +153,20 @@ public final class BatchGenerator: @unchecked Sendable {
 
     /// The prompt whose chunk this step computes: the one with the fewest tokens left if it fits
     /// in a chunk (it can start generating at once), else the one that waited longest.
-    private func nextPrompt() -> Member? {
+    private func nextPrompt(chunk: Int) -> Member? {
         let waiting = members.filter { $0.generator == nil && !$0.cancelled }
-        if let short = waiting.filter({ $0.pending.count <= promptChunk }).min(by: { $0.pending.count < $1.pending.count }) {
+        if let short = waiting.filter({ $0.pending.count <= chunk }).min(by: { $0.pending.count < $1.pending.count }) {
             return short
         }
         return waiting.min { $0.lastChunk < $1.lastChunk }
     }
 
-    /// Computes the next chunk of `m`'s prompt; with the last, starts its generator.
-    private func computeChunk(of m: Member, into updates: inout [Update]) {
+    /// Computes the next chunk of `m`'s prompt (`size` tokens at most); with the last, starts its
+    /// generator.
+    private func computeChunk(of m: Member, size: Int, into updates: inout [Update]) {
         let start = clock.now
         do {
-            let chunk = Array(m.pending.prefix(promptChunk))
+            let chunk = Array(m.pending.prefix(size))
             if !chunk.isEmpty { try m.session.append(chunk) }
             m.pending = m.pending.dropFirst(chunk.count)
             m.lastChunk = steps
