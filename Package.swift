@@ -56,8 +56,9 @@ let package = Package(
                 "CDefaultModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // The README's library example, compiled and run by the tests.
+        // The README's library examples, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
+        .executableTarget(name: "infer-batch-example", dependencies: ["InferKit"], path: "Examples/Batch"),
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),
