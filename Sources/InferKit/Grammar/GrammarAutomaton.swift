@@ -1,0 +1,195 @@
+/// Runs a `ByteGrammar` one byte at a time, as a deterministic automaton built while it runs.
+///
+/// A parse is a set of stacks (the grammar may be ambiguous), as in llama.cpp: each stack is
+/// a list of positions in the grammar, the top one at the terminal to match next, the others
+/// where to return when a rule is complete; an empty stack means the input so far is a whole
+/// sentence. A rule referenced as the last symbol of an alternative returns straight to the
+/// caller's caller (no frame is pushed), so repetitions (`x*`, which loop through such a
+/// reference) keep the stacks from growing.
+///
+/// Stacks are shared lists (frames interned by position and parent), and each distinct set
+/// of stacks is interned as a state with a row of 256 transitions, computed on first use.
+/// Matching a byte is then a table lookup, and walking a vocabulary's token trie from a state
+/// costs one lookup per trie node: the states a walk visits repeat (inside a string, after each
+/// character the parse is back in the same state), so their transitions are computed once.
+final class GrammarAutomaton {
+    let grammar: ByteGrammar
+
+    /// A state id for "no stack survives": the input is not a prefix of any sentence.
+    static let dead: Int32 = -1
+    private static let unknown: Int32 = -2
+    /// The stack id of the empty stack (the input is complete).
+    private static let emptyStack: Int32 = -1
+
+    /// States kept before the caches are rebuilt around the current one (each state's
+    /// transition row is 1 KiB).
+    static let stateLimit = 8192
+
+    // Frames: a stack is its top frame; each frame holds a position and its parent frame.
+    private var framePosition: [Int32] = []
+    private var frameParent: [Int32] = []
+    private var frameIndex: [UInt64: Int32] = [:]
+
+    // States: sorted stack ids (the empty stack, -1, first when present).
+    private var stateStacks: [[Int32]] = []
+    private var stateIndex: [[Int32]: Int32] = [:]
+    /// 256 next states per state: `dead`, `unknown`, or a state id.
+    private var transitions: [Int32] = []
+
+    /// The state before any input.
+    private(set) var start: Int32 = 0
+
+    init(_ grammar: ByteGrammar) {
+        self.grammar = grammar
+        start = intern(closure(grammar.rules[Int(grammar.root)].map { ($0, Self.emptyStack) }))
+    }
+
+    var stateCount: Int { stateStacks.count }
+
+    // MARK: Queries
+
+    /// The state after `byte`, or `dead`.
+    @inline(__always)
+    func step(_ state: Int32, _ byte: UInt8) -> Int32 {
+        let slot = Int(state) &* 256 &+ Int(byte)
+        let next = transitions.withUnsafeBufferPointer { $0[slot] }
+        return next != Self.unknown ? next : computeStep(state, byte)
+    }
+
+    /// The state after `bytes`, or `dead`.
+    func step(_ state: Int32, _ bytes: some Sequence<UInt8>) -> Int32 {
+        var state = state
+        for byte in bytes {
+            state = step(state, byte)
+            if state == Self.dead { return state }
+        }
+        return state
+    }
+
+    /// Whether the input so far is a complete sentence.
+    func isAccepting(_ state: Int32) -> Bool {
+        stateStacks[Int(state)].first == Self.emptyStack
+    }
+
+    /// Whether the input is complete and nothing may follow it.
+    func isFinished(_ state: Int32) -> Bool {
+        stateStacks[Int(state)] == [Self.emptyStack]
+    }
+
+    /// The token terminals the state could match next: where each is in the grammar
+    /// (a `.token` symbol) and the stack it tops.
+    func tokenTerminals(_ state: Int32) -> [(symbol: Int32, stack: Int32)] {
+        stateStacks[Int(state)].compactMap { stack in
+            guard stack != Self.emptyStack, case .token = grammar.symbols[Int(framePosition[Int(stack)])] else { return nil }
+            return (framePosition[Int(stack)], stack)
+        }
+    }
+
+    /// The state after a whole token matched by the terminals on `stacks` (from
+    /// `tokenTerminals`), joined with `alongside` (the state the token's bytes led to, or `dead`).
+    func state(afterTokenOn stacks: [Int32], alongside: Int32) -> Int32 {
+        var result = closure(stacks.map { (framePosition[Int($0)] + 1, frameParent[Int($0)]) })
+        if alongside != Self.dead { result += stateStacks[Int(alongside)] }
+        guard !result.isEmpty else { return Self.dead }
+        return intern(result)
+    }
+
+    // MARK: Building states
+
+    private func computeStep(_ state: Int32, _ byte: UInt8) -> Int32 {
+        var seeds: [(Int32, Int32)] = []
+        for stack in stateStacks[Int(state)] where stack != Self.emptyStack {
+            let position = framePosition[Int(stack)]
+            if case .bytes(let set) = grammar.symbols[Int(position)], grammar.byteSets[Int(set)].contains(byte) {
+                seeds.append((position + 1, frameParent[Int(stack)]))
+            }
+        }
+        let next = seeds.isEmpty ? Self.dead : intern(closure(seeds))
+        transitions[Int(state) * 256 + Int(byte)] = next
+        return next
+    }
+
+    /// The stacks reached from positions (with their parent frames): rule references are
+    /// expanded into their alternatives and finished alternatives return to their callers,
+    /// until every stack tops a terminal (or is empty). Iterative, so deep grammars cannot
+    /// exhaust a thread's stack.
+    private func closure(_ seeds: [(position: Int32, parent: Int32)]) -> [Int32] {
+        var work = seeds
+        var seen: Set<UInt64> = []
+        var stacks: [Int32] = []
+        while let (position, parent) = work.popLast() {
+            guard seen.insert(UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))).inserted else { continue }
+            switch grammar.symbols[Int(position)] {
+            case .end:
+                if parent == Self.emptyStack {
+                    stacks.append(Self.emptyStack)
+                } else {
+                    work.append((framePosition[Int(parent)], frameParent[Int(parent)]))
+                }
+            case .bytes, .token:
+                stacks.append(frame(position, parent))
+            case .rule(let rule):
+                // The last symbol of an alternative returns straight to the parent.
+                let returnTo = grammar.symbols[Int(position) + 1] == .end ? parent : frame(position + 1, parent)
+                for start in grammar.rules[Int(rule)] { work.append((start, returnTo)) }
+            }
+        }
+        return stacks
+    }
+
+    private func frame(_ position: Int32, _ parent: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))
+        if let existing = frameIndex[key] { return existing }
+        framePosition.append(position)
+        frameParent.append(parent)
+        let id = Int32(framePosition.count - 1)
+        frameIndex[key] = id
+        return id
+    }
+
+    private func intern(_ stacks: [Int32]) -> Int32 {
+        let key = Array(Set(stacks)).sorted()
+        if let existing = stateIndex[key] { return existing }
+        stateStacks.append(key)
+        let id = Int32(stateStacks.count - 1)
+        stateIndex[key] = id
+        transitions.append(contentsOf: repeatElement(Self.unknown, count: 256))
+        return id
+    }
+
+    // MARK: Bounding memory
+
+    /// Drops every cached state and frame but those of `state`, which is returned under its
+    /// new id. Called between tokens when `stateCount` passes `stateLimit`.
+    func compact(keeping state: Int32) -> Int32 {
+        let oldPosition = framePosition, oldParent = frameParent
+        let stacks = stateStacks[Int(state)]
+        framePosition = []
+        frameParent = []
+        frameIndex = [:]
+        stateStacks = []
+        stateIndex = [:]
+        transitions = []
+        var copied: [Int32: Int32] = [:]
+        func copy(_ old: Int32) -> Int32 {
+            if old == Self.emptyStack { return old }
+            if let new = copied[old] { return new }
+            // Parents first, iteratively (stacks can be deep).
+            var chain: [Int32] = []
+            var cursor = old
+            while cursor != Self.emptyStack && copied[cursor] == nil {
+                chain.append(cursor)
+                cursor = oldParent[Int(cursor)]
+            }
+            var parent = cursor == Self.emptyStack ? Self.emptyStack : copied[cursor]!
+            for frame in chain.reversed() {
+                parent = self.frame(oldPosition[Int(frame)], parent)
+                copied[frame] = parent
+            }
+            return parent
+        }
+        let kept = intern(stacks.map(copy))
+        start = intern(closure(grammar.rules[Int(grammar.root)].map { ($0, Self.emptyStack) }))
+        return kept
+    }
+}
