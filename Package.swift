@@ -62,6 +62,7 @@ let package = Package(
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),
         .executableTarget(name: "pool-bench", dependencies: ["CKernels"], path: "Benchmarks/PoolBench"),
+        .executableTarget(name: "grammar-bench", dependencies: ["InferKit"], path: "Benchmarks/GrammarBench"),
         // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),

@@ -80,7 +80,8 @@ public final class TokenTrie: Sendable {
         self.maxDepth = maxDepth
     }
 
-    var nodeCount: Int { nodeByte.count }
+    /// Nodes of the trie, the root included.
+    public var nodeCount: Int { nodeByte.count }
 
     /// The bytes of token `id` (empty for control tokens).
     func bytes(of id: Int) -> ArraySlice<UInt8> {
