@@ -43,6 +43,8 @@ struct Chat: ParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
+    @OptionGroup(title: "Output format") var format: OutputFormatOptions
+
     /// Set by SIGINT while an answer is being generated.
     static let interrupted = Atomic<Bool>(false)
 
@@ -56,8 +58,10 @@ struct Chat: ParsableCommand {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer,
                                                loading: interactive ? Terminal.loadingProgress(of: model ?? DefaultModel.name) : nil)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
+            var parameters = sampling.parameters(defaultMaxTokens: nil)
+            parameters.grammar = try format.load()
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
-                                       parameters: sampling.parameters(defaultMaxTokens: nil),
+                                       parameters: parameters,
                                        contextLength: ctx, threads: threads, contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
                 Terminal.note("note: \(loaded.path) has no chat template; using a plain User:/Assistant: transcript")
@@ -86,6 +90,8 @@ struct Chat: ParsableCommand {
                 Terminal.note("error: \(error)")  // the chat goes on
             } catch let error as ChatTemplateError {
                 Terminal.note("error: the chat template failed: \(error)")
+            } catch let error as GrammarError {
+                Terminal.note("error: the grammar: \(error)")
             }
         }
     }
@@ -138,6 +144,7 @@ struct Chat: ParsableCommand {
                 repeat penalty \(p.repeatPenalty) over \(p.penaltyWindow), frequency \(p.frequencyPenalty), \
                 presence \(p.presencePenalty), max tokens \(p.maxTokens.map(String.init) ?? "unlimited"), \
                 seed \(p.seed.map(String.init) ?? "random"), stop \(p.stop), \
+                output \(p.grammar == nil ? "free text" : "constrained by a grammar"), \
                 context \(chat.contextUsed)/\(chat.contextLength), template: \(chat.templateOrigin)
                 """)
         case "/help":

@@ -18,14 +18,16 @@ struct Generate: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
     var ctx: Int?
 
-    @Flag(help: "Print one JSON object (text, token counts, timings) instead of streaming.")
-    var json = false
+    @Flag(name: .customLong("json-report"), help: "Print one JSON object (text, token counts, timings) instead of streaming.")
+    var jsonReport = false
 
     // -t is --temperature, so threads have only the long name (llama.cpp's -t).
     @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
     var threads: Int?
 
     @OptionGroup var sampling: SamplingOptions
+
+    @OptionGroup(title: "Output format") var format: OutputFormatOptions
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -41,8 +43,10 @@ struct Generate: ParsableCommand {
             guard tokens.count < session.contextLength else {
                 throw InferError.contextFull(needed: tokens.count, capacity: session.contextLength)
             }
-            var generator = try Generator(session: session, prompt: tokens,
-                                          parameters: sampling.parameters(defaultMaxTokens: 256))
+            var parameters = sampling.parameters(defaultMaxTokens: 256)
+            parameters.grammar = try format.load()
+            var generator = try Generator(session: session, prompt: tokens, parameters: parameters)
+            let json = jsonReport
             if !json { Terminal.write(prompt) }
             var text = ""
             while let event = try generator.next() {
@@ -64,7 +68,7 @@ struct Generate: ParsableCommand {
     }
 }
 
-/// `infer generate --json` output.
+/// `infer generate --json-report` output.
 struct GenerateReport: Encodable {
     let text: String
     let finish_reason: String
