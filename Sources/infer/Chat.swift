@@ -109,7 +109,7 @@ struct Chat: ParsableCommand {
                 answer += piece
                 Terminal.write(piece)
             case .finished(let reason, let stats):
-                chat.endTurn(answer: answer, stats: stats)
+                chat.endTurn(answer: answer, stats: stats, reason: reason)
                 Terminal.write(interactive ? "\n\n" : "\n")
                 if reason == .cancelled { Terminal.note("(stopped)") }
                 if reason == .contextFull { Terminal.note("(the context is full: the next message drops the oldest turns)") }

@@ -13,7 +13,9 @@
 /// Where the schema allows more than the grammar makes (numbers are written without
 /// exponents when bounded, open bounds stop at 16 digits), every sentence is still valid.
 struct JSONSchemaConverter {
-    private let root: JSONValue
+    /// The schema being converted (where its `$ref`s point).
+    private var root: JSONValue
+    private var rootIndex = 0
     private var rules: [(name: String, body: String)] = []
     private var ruleNames: Set<String> = []
     private var primitives: Set<String> = []
@@ -40,6 +42,25 @@ struct JSONSchemaConverter {
             converter.rules.append((name, JSONGrammarRules.bodies[name]!))
         }
         return converter.rules.map { "\($0.name) ::= \($0.body)\n" }.joined()
+    }
+
+    /// Rules for several schemas in one grammar (each its own `$ref` root): the names of
+    /// their rules (made from `names`) and the rules' text, without a root rule.
+    static func rules(for schemas: [(name: String, schema: JSONValue)]) throws(GrammarError) -> (names: [String], text: String) {
+        var converter = JSONSchemaConverter(root: .null)
+        var names: [String] = []
+        for (index, (base, schema)) in schemas.enumerated() {
+            converter.root = schema
+            converter.rootIndex = index
+            let name = converter.reserveName(base)
+            let body = try converter.expression(schema, name: name, path: "#")
+            converter.define(name, body)
+            names.append(name)
+        }
+        for name in JSONGrammarRules.closure(of: Array(converter.primitives)) {
+            converter.rules.append((name, JSONGrammarRules.bodies[name]!))
+        }
+        return (names, converter.rules.map { "\($0.name) ::= \($0.body)\n" }.joined())
     }
 
     private init(root: JSONValue) {
@@ -172,10 +193,11 @@ struct JSONSchemaConverter {
 
     private mutating func reference(_ value: JSONValue, path: String) throws(GrammarError) -> String {
         guard let ref = value.string else { throw fail("$ref must be a string", path) }
-        if let name = refRules[ref] { return name }
+        let key = "\(rootIndex)\(ref)"
+        if let name = refRules[key] { return name }
         let target = try resolve(ref, path: path)
         let name = reserveName(ref.split(separator: "/").last.map(String.init) ?? "ref")
-        refRules[ref] = name
+        refRules[key] = name
         let body = try expression(target, name: name, path: String(ref))
         define(name, body)
         return name
