@@ -43,3 +43,12 @@ enum ToolCallGrammar {
         return try Grammar(gbnf: rules)
     }
 }
+
+extension Grammar {
+    /// The grammar of well-formed calls of `tools` for `choice` (`.required` or a function),
+    /// in the model's `format` (see `ToolCallGrammar`).
+    public static func toolCalls(_ tools: [Tool], choice: ToolChoice, format: ToolCallFormat, parallel: Bool,
+                                 tokenizer: any Tokenizer) throws(GrammarError) -> Grammar {
+        try ToolCallGrammar.grammar(tools: tools, choice: choice, format: format, parallel: parallel, tokenizer: tokenizer)
+    }
+}
