@@ -58,6 +58,8 @@ let package = Package(
             ]),
         // The README's library example, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
+        // The README's structured output example, compiled and run by the tests.
+        .executableTarget(name: "infer-structured-example", dependencies: ["InferKit"], path: "Examples/StructuredOutput"),
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),

@@ -23,9 +23,9 @@ enum ToolCallGrammar {
         var rules = converted.text
         let key = format.argumentsKey
         let calls = zip(chosen, converted.names).map { tool, arguments in
-            #""{" space "\"name\"" space ":" space "#
+            #""{" space "\"name\"" " "? ":" space "#
                 + GBNFText.literal(JSONValue.string(tool.name).jsonText)
-                + #" space "," space "\"\#(key)\"" space ":" space \#(arguments) space "}""#
+                + #" space "," space "\"\#(key)\"" " "? ":" space \#(arguments) space "}""#
         }
         rules += "call ::= " + calls.map { "( \($0) )" }.joined(separator: " | ") + "\n"
         if !rules.contains("\nspace ::=") && !rules.hasPrefix("space ::=") { rules += "space ::= \(JSONGrammarRules.bodies["space"]!)\n" }

@@ -5,11 +5,11 @@
 enum JSONGrammarRules {
     /// Rule bodies by name; `dependencies` lists what each needs.
     static let bodies: [String: String] = [
-        // Optional whitespace: a space, or up to two newlines and an indentation (bounded,
-        // so that a model cannot pad forever).
-        "space": #"| " " | "\n"{1,2} [ \t]{0,20}"#,
+        // Optional whitespace: a space, or a newline and an indentation (bounded, so that a
+        // model cannot pad forever). Before a colon, at most one space.
+        "space": #"| " " | "\n" [ \t]{0,20}"#,
         "value": "object | array | string | number | boolean | null",
-        "object": #""{" space ( string ":" space value ("," space string ":" space value)* )? space "}""#,
+        "object": #""{" space ( string " "? ":" space value ("," space string " "? ":" space value)* )? space "}""#,
         "array": #""[" space ( value ("," space value)* )? space "]""#,
         "string": #""\"" char* "\"""#,
         "char": JSONStringGrammar.char,

@@ -406,14 +406,14 @@ struct JSONSchemaConverter {
         var requiredNames: [String] = [], optionalNames: [String] = []
         for (property, schema) in members {
             let value = try expression(schema, name: "\(name)-\(property)", path: "\(path)/properties/\(property)")
-            kv[property] = rule("\(name)-\(property)-kv", "\(GBNFText.literal(JSONValue.string(property).jsonText)) \(space) \":\" \(space) \(value)")
+            kv[property] = rule("\(name)-\(property)-kv", "\(GBNFText.literal(JSONValue.string(property).jsonText)) \" \"? \":\" \(space) \(value)")
             if required.contains(property) { requiredNames.append(property) } else { optionalNames.append(property) }
         }
         var extra: String?
         if let additional {
             let value = try expression(additional, name: "\(name)-additional", path: "\(path)/additionalProperties")
             let key = rule("\(name)-additional-key", notStrings(members.map(\.name)))
-            extra = rule("\(name)-additional-kv", "\(key) \(space) \":\" \(space) \(value)")
+            extra = rule("\(name)-additional-kv", "\(key) \" \"? \":\" \(space) \(value)")
         }
         var body = "\"{\" \(space) " + requiredNames.map { kv[$0]! }.joined(separator: " \",\" \(space) ")
         // Optional members keep their order; any of them may be left out.
