@@ -77,6 +77,26 @@ do {
                      round == 0 ? "first pass" : "pass \(round)", times.reduce(0, +) / Double(times.count),
                      sorted[sorted.count / 2], sorted.last!, Double(allowed) / Double(tokens.count)))
     }
+
+    // The grammar step of the sampler chain: mask and filter of every candidate.
+    var random = SplitMix64(seed: 1)
+    let logits = (0..<tokenizer.vocabularySize).map { _ in Float(random.nextUnitDouble() * 20 - 10) }
+    let matcher = try GrammarMatcher(grammar: grammar, trie: trie, tokenizer: tokenizer)
+    let step = GrammarStep(matcher: matcher)
+    var stepTimes: [Double] = []
+    logits.withUnsafeBufferPointer { buffer in
+        for token in tokens {
+            var candidates = TokenCandidates(logits: buffer)
+            start = clock.now
+            step.apply(to: &candidates, history: [])
+            stepTimes.append(ms(clock.now - start))
+            _ = matcher.accept(token)
+        }
+    }
+    let sortedSteps = stepTimes.sorted()
+    print(String(format: "grammar step (mask + filter of %d candidates): mean %.3f ms, median %.3f ms, max %.3f ms",
+                 tokenizer.vocabularySize, stepTimes.reduce(0, +) / Double(stepTimes.count), sortedSteps[sortedSteps.count / 2],
+                 sortedSteps.last!))
 } catch {
     FileHandle.standardError.write("grammar-bench: \(error)\n".data(using: .utf8)!)
     exit(1)

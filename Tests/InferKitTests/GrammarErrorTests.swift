@@ -49,6 +49,22 @@ struct GrammarErrorTests {
         #expect(Self.error("root ::= \"a\" root | \"b\"") == nil)
     }
 
+    /// Each "a" doubles the parses of this grammar (the "b" or "c" it awaits): past the limit
+    /// the text is refused and the matcher says why, instead of slowing without bound.
+    @Test func ambiguityIsBounded() throws {
+        let grammar = try Grammar(gbnf: "root ::= x\nx ::= \"a\" x \"b\" | \"a\" x \"c\" | \"\"")
+        #expect(grammar.matches("aaabcb"))
+        let tokenizer = ListTokenizer(texts: ["a", "b", "c", nil], eos: 3)
+        let matcher = try GrammarMatcher(grammar: grammar, trie: TokenTrie(tokenizer: tokenizer, endOfGeneration: [3]), tokenizer: tokenizer)
+        var accepted = 0
+        while accepted < 30 && matcher.accept(0) { accepted += 1 }
+        // After k a's, 2^k ways to close and each awaiting "a", "b" or "c": 3 · 2^k parses,
+        // 12 288 after 12, past the limit of 16 384 at the 13th.
+        #expect(accepted == 12)
+        #expect(matcher.failure?.message.contains("too ambiguous") == true)
+        #expect(!grammar.matches(String(repeating: "a", count: 20) + String(repeating: "b", count: 20)))
+    }
+
     @Test func errorsDescribeThemselves() {
         #expect(GrammarError("bad", line: 3, column: 7).description == "bad at line 3, column 7")
         #expect(GrammarError("bad").description == "bad")

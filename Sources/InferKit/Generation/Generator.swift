@@ -122,7 +122,8 @@ public struct Generator {
             if let grammar, grammar.isComplete { return finish(.stop) }
             if let maxTokens, stats.generatedTokens >= maxTokens { return finish(.length) }
             if session.remaining == 0 { return finish(.contextFull) }
-            if let grammar, grammar.allowedTokens().isEmpty {
+            if let grammar, grammar.allowedTokens().isEmpty || grammar.failure != nil {
+                if let failure = grammar.failure { throw failure }
                 throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
             }
             let token = sampler.sample(logits: session.logits, history: session.tokens[...])

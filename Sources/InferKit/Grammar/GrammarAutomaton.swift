@@ -25,6 +25,14 @@ final class GrammarAutomaton {
     /// transition row is 1 KiB).
     static let stateLimit = 8192
 
+    /// Parses one state may hold: an ambiguous grammar (`[a]* [a]*` read over a long run of
+    /// a's) multiplies them; past this the input is refused and `overflowed` is set, so that a
+    /// hostile grammar cannot make each byte cost without bound.
+    static let stackLimit = 16384
+
+    /// A state would have held more than `stackLimit` parses.
+    private(set) var overflowed = false
+
     // Frames: a stack is its top frame; each frame holds a position and its parent frame.
     private var framePosition: [Int32] = []
     private var frameParent: [Int32] = []
@@ -51,6 +59,7 @@ final class GrammarAutomaton {
     /// The state after `byte`, or `dead`.
     @inline(__always)
     func step(_ state: Int32, _ byte: UInt8) -> Int32 {
+        if state < 0 { return Self.dead }
         let slot = Int(state) &* 256 &+ Int(byte)
         let next = transitions.withUnsafeBufferPointer { $0[slot] }
         return next != Self.unknown ? next : computeStep(state, byte)
@@ -68,18 +77,19 @@ final class GrammarAutomaton {
 
     /// Whether the input so far is a complete sentence.
     func isAccepting(_ state: Int32) -> Bool {
-        stateStacks[Int(state)].first == Self.emptyStack
+        state >= 0 && stateStacks[Int(state)].first == Self.emptyStack
     }
 
     /// Whether the input is complete and nothing may follow it.
     func isFinished(_ state: Int32) -> Bool {
-        stateStacks[Int(state)] == [Self.emptyStack]
+        state >= 0 && stateStacks[Int(state)] == [Self.emptyStack]
     }
 
     /// The token terminals the state could match next: where each is in the grammar
     /// (a `.token` symbol) and the stack it tops.
     func tokenTerminals(_ state: Int32) -> [(symbol: Int32, stack: Int32)] {
-        stateStacks[Int(state)].compactMap { stack in
+        guard state >= 0 else { return [] }
+        return stateStacks[Int(state)].compactMap { stack in
             guard stack != Self.emptyStack, case .token = grammar.symbols[Int(framePosition[Int(stack)])] else { return nil }
             return (framePosition[Int(stack)], stack)
         }
@@ -107,6 +117,21 @@ final class GrammarAutomaton {
         let next = seeds.isEmpty ? Self.dead : intern(closure(seeds))
         transitions[Int(state) * 256 + Int(byte)] = next
         return next
+    }
+
+    /// The state of these stacks, or `dead` (and `overflowed`) past `stackLimit`.
+    private func intern(_ stacks: [Int32]) -> Int32 {
+        let key = Array(Set(stacks)).sorted()
+        guard key.count <= Self.stackLimit else {
+            overflowed = true
+            return Self.dead
+        }
+        if let existing = stateIndex[key] { return existing }
+        stateStacks.append(key)
+        let id = Int32(stateStacks.count - 1)
+        stateIndex[key] = id
+        transitions.append(contentsOf: repeatElement(Self.unknown, count: 256))
+        return id
     }
 
     /// The stacks reached from positions (with their parent frames): rule references are
@@ -144,16 +169,6 @@ final class GrammarAutomaton {
         frameParent.append(parent)
         let id = Int32(framePosition.count - 1)
         frameIndex[key] = id
-        return id
-    }
-
-    private func intern(_ stacks: [Int32]) -> Int32 {
-        let key = Array(Set(stacks)).sorted()
-        if let existing = stateIndex[key] { return existing }
-        stateStacks.append(key)
-        let id = Int32(stateStacks.count - 1)
-        stateIndex[key] = id
-        transitions.append(contentsOf: repeatElement(Self.unknown, count: 256))
         return id
     }
 

@@ -61,6 +61,13 @@ public final class GrammarMatcher: @unchecked Sendable {
                       skipsLeadingSpace: skipsLeadingSpace)
     }
 
+    /// Set when the grammar proved too ambiguous to follow (see `GrammarAutomaton.stackLimit`):
+    /// tokens it would have allowed were refused.
+    public var failure: GrammarError? {
+        automaton.overflowed
+            ? GrammarError("the grammar is too ambiguous: one text has more than \(GrammarAutomaton.stackLimit) parses") : nil
+    }
+
     /// The text so far is a whole sentence: an end-of-generation token is allowed.
     public var canEnd: Bool { automaton.isAccepting(state) }
 
