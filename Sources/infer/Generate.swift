@@ -78,6 +78,8 @@ struct GenerateReport: Encodable {
     let generation_seconds: Double
     let prompt_tokens_per_second: Double
     let generation_tokens_per_second: Double
+    /// Of generation_seconds, the time the grammar took (0 without one).
+    let grammar_seconds: Double
 
     init(text: String, reason: FinishReason, stats: GenerationStats) {
         self.text = text
@@ -88,6 +90,7 @@ struct GenerateReport: Encodable {
         generation_seconds = stats.generationSeconds
         prompt_tokens_per_second = stats.promptTokensPerSecond
         generation_tokens_per_second = stats.generationTokensPerSecond
+        grammar_seconds = stats.grammarSeconds
     }
 
     func json() throws -> String {

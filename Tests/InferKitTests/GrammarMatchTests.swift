@@ -129,6 +129,21 @@ struct GrammarMatchTests {
         Self.expect(g, accepts: ["x", "-x", "--x", "--x-", "x-"], rejects: ["---x", "x--", ""])
     }
 
+    /// Bytes share a class exactly when no byte set of the grammar tells them apart, so one
+    /// transition per class stands for all its bytes.
+    @Test func byteClassesPartitionByEverySet() throws {
+        let compiled = try Self.grammar(Self.json).compiled
+        #expect(compiled.classBytes.flatMap { $0 }.sorted() == Array(0...255))
+        for a in 0...255 {
+            for b in 0...255 where a < b {
+                let together = compiled.byteClass[a] == compiled.byteClass[b]
+                let alike = compiled.byteSets.allSatisfy { $0.contains(UInt8(a)) == $0.contains(UInt8(b)) }
+                if together != alike { Issue.record("bytes \(a) and \(b)") }
+            }
+        }
+        #expect(compiled.classBytes.count > 10 && compiled.classBytes.count < 100)
+    }
+
     @Test func completeSentencesEndTheMatch() throws {
         let g = try Self.grammar(#"root ::= "yes" | "no""#)
         let automaton = GrammarAutomaton(g.compiled)

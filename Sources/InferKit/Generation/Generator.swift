@@ -21,6 +21,8 @@ public struct GenerationStats: Sendable, Equatable {
     public var generatedTokens = 0
     public var promptSeconds = 0.0
     public var generationSeconds = 0.0
+    /// Of `generationSeconds`, the time the grammar took to find the allowed tokens.
+    public var grammarSeconds = 0.0
 
     public init() {}
 
@@ -122,9 +124,15 @@ public struct Generator {
             if let grammar, grammar.isComplete { return finish(.stop) }
             if let maxTokens, stats.generatedTokens >= maxTokens { return finish(.length) }
             if session.remaining == 0 { return finish(.contextFull) }
-            if let grammar, grammar.allowedTokens().isEmpty || grammar.failure != nil {
+            if let grammar {
+                // The mask is computed here, timed, and kept by the matcher for the sampler's grammar step.
+                let maskStart = clock.now
+                let allowed = grammar.allowedTokens()
+                stats.grammarSeconds += seconds(clock.now - maskStart)
                 if let failure = grammar.failure { throw failure }
-                throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
+                if allowed.isEmpty {
+                    throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
+                }
             }
             let token = sampler.sample(logits: session.logits, history: session.tokens[...])
             if stopTokens.contains(token) { return finish(.stop) }

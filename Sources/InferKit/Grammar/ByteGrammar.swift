@@ -30,6 +30,11 @@ struct ByteGrammar: Sendable {
     private(set) var ruleNames: [String] = []
     private(set) var byteSets: [ByteSet] = []
     let root: Int32
+    /// Bytes no byte set of the grammar tells apart share a class: from any state they lead
+    /// to the same state, so a transition is computed once per class. `byteClass[b]` is the
+    /// class of byte b; `classBytes[c]` its bytes.
+    private(set) var byteClass: [UInt8] = []
+    private(set) var classBytes: [[UInt8]] = []
 
     /// Compiles a parsed grammar. Throws when a rule is referenced but not defined, when
     /// there is no `root`, and when a rule is left-recursive (it could start with itself,
@@ -47,7 +52,27 @@ struct ByteGrammar: Sendable {
         rules = builder.rules
         ruleNames = builder.names
         byteSets = builder.byteSets
+        (byteClass, classBytes) = Self.byteClasses(builder.byteSets)
         try checkLeftRecursion()
+    }
+
+    /// The partition of the 256 bytes by membership in every set.
+    private static func byteClasses(_ sets: [ByteSet]) -> ([UInt8], [[UInt8]]) {
+        var classes: [[UInt8]] = [Array(0...255)]
+        for set in sets {
+            var refined: [[UInt8]] = []
+            for members in classes {
+                let inside = members.filter { set.contains($0) }, outside = members.filter { !set.contains($0) }
+                if !inside.isEmpty { refined.append(inside) }
+                if !outside.isEmpty { refined.append(outside) }
+            }
+            classes = refined
+        }
+        var byteClass = [UInt8](repeating: 0, count: 256)
+        for (index, members) in classes.enumerated() {
+            for byte in members { byteClass[Int(byte)] = UInt8(index) }
+        }
+        return (byteClass, classes)
     }
 
     /// Whether the rule can match the empty string, for every rule.

@@ -33,6 +33,10 @@ final class GrammarAutomaton {
     /// A state would have held more than `stackLimit` parses.
     private(set) var overflowed = false
 
+    /// The (position, parent) pairs a closure has reached, kept between closures so that its
+    /// storage is reused.
+    private var seen: Set<UInt64> = []
+
     // Frames: a stack is its top frame; each frame holds a position and its parent frame.
     private var framePosition: [Int32] = []
     private var frameParent: [Int32] = []
@@ -41,15 +45,24 @@ final class GrammarAutomaton {
     // States: sorted stack ids (the empty stack, -1, first when present).
     private var stateStacks: [[Int32]] = []
     private var stateIndex: [[Int32]: Int32] = [:]
-    /// 256 next states per state: `dead`, `unknown`, or a state id.
-    private var transitions: [Int32] = []
+    /// 256 next states per state: `dead`, `unknown`, or a state id. A buffer of its own
+    /// rather than an array: a lookup is then a plain load (a class's array property is
+    /// checked for exclusive access at each use).
+    private var table: UnsafeMutablePointer<Int32>
+    private var tableCapacity: Int
 
     /// The state before any input.
     private(set) var start: Int32 = 0
 
     init(_ grammar: ByteGrammar) {
         self.grammar = grammar
+        tableCapacity = 16
+        table = .allocate(capacity: tableCapacity * 256)
         start = intern(closure(grammar.rules[Int(grammar.root)].map { ($0, Self.emptyStack) }))
+    }
+
+    deinit {
+        table.deallocate()
     }
 
     var stateCount: Int { stateStacks.count }
@@ -60,8 +73,7 @@ final class GrammarAutomaton {
     @inline(__always)
     func step(_ state: Int32, _ byte: UInt8) -> Int32 {
         if state < 0 { return Self.dead }
-        let slot = Int(state) &* 256 &+ Int(byte)
-        let next = transitions.withUnsafeBufferPointer { $0[slot] }
+        let next = table[Int(state) &* 256 &+ Int(byte)]
         return next != Self.unknown ? next : computeStep(state, byte)
     }
 
@@ -106,6 +118,7 @@ final class GrammarAutomaton {
 
     // MARK: Building states
 
+    /// The transition on `byte`, computed and recorded for every byte of its class.
     private func computeStep(_ state: Int32, _ byte: UInt8) -> Int32 {
         var seeds: [(Int32, Int32)] = []
         for stack in stateStacks[Int(state)] where stack != Self.emptyStack {
@@ -115,13 +128,20 @@ final class GrammarAutomaton {
             }
         }
         let next = seeds.isEmpty ? Self.dead : intern(closure(seeds))
-        transitions[Int(state) * 256 + Int(byte)] = next
+        let row = table + Int(state) * 256  // after intern, which may move the table
+        for member in grammar.classBytes[Int(grammar.byteClass[Int(byte)])] { row[Int(member)] = next }
         return next
     }
 
     /// The state of these stacks, or `dead` (and `overflowed`) past `stackLimit`.
     private func intern(_ stacks: [Int32]) -> Int32 {
-        let key = Array(Set(stacks)).sorted()
+        var key = stacks.sorted()
+        var kept = 0
+        for stack in key where kept == 0 || key[kept - 1] != stack {
+            key[kept] = stack
+            kept += 1
+        }
+        key.removeLast(key.count - kept)
         guard key.count <= Self.stackLimit else {
             overflowed = true
             return Self.dead
@@ -130,7 +150,14 @@ final class GrammarAutomaton {
         stateStacks.append(key)
         let id = Int32(stateStacks.count - 1)
         stateIndex[key] = id
-        transitions.append(contentsOf: repeatElement(Self.unknown, count: 256))
+        if stateStacks.count > tableCapacity {
+            let larger = UnsafeMutablePointer<Int32>.allocate(capacity: tableCapacity * 2 * 256)
+            larger.update(from: table, count: tableCapacity * 256)
+            table.deallocate()
+            table = larger
+            tableCapacity *= 2
+        }
+        (table + Int(id) * 256).initialize(repeating: Self.unknown, count: 256)
         return id
     }
 
@@ -140,7 +167,7 @@ final class GrammarAutomaton {
     /// exhaust a thread's stack.
     private func closure(_ seeds: [(position: Int32, parent: Int32)]) -> [Int32] {
         var work = seeds
-        var seen: Set<UInt64> = []
+        seen.removeAll(keepingCapacity: true)
         var stacks: [Int32] = []
         while let (position, parent) = work.popLast() {
             guard seen.insert(UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))).inserted else { continue }
@@ -184,7 +211,6 @@ final class GrammarAutomaton {
         frameIndex = [:]
         stateStacks = []
         stateIndex = [:]
-        transitions = []
         var copied: [Int32: Int32] = [:]
         func copy(_ old: Int32) -> Int32 {
             if old == Self.emptyStack { return old }
