@@ -58,10 +58,13 @@ let package = Package(
             ]),
         // The README's library example, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
+        // The README's structured output example, compiled and run by the tests.
+        .executableTarget(name: "infer-structured-example", dependencies: ["InferKit"], path: "Examples/StructuredOutput"),
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),
         .executableTarget(name: "pool-bench", dependencies: ["CKernels"], path: "Benchmarks/PoolBench"),
+        .executableTarget(name: "grammar-bench", dependencies: ["InferKit"], path: "Benchmarks/GrammarBench"),
         // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),

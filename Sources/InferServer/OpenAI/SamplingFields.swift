@@ -12,7 +12,7 @@ struct SamplingFields {
     ///   - modelID: the one model served; `model` may be absent, or must name it.
     ///   - defaultMaxTokens: the token budget when the request sets none (nil: until the
     ///     model stops or the context is full).
-    init(_ fields: RequestFields, modelID: String, defaultMaxTokens: Int?) throws(APIError) {
+    init(_ fields: RequestFields, modelID: String, defaultMaxTokens: Int?, vocabularySize: Int) throws(APIError) {
         if let model = try fields.string("model"), model != modelID {
             throw .invalidRequest("The model '\(model)' does not exist: this server serves '\(modelID)'.",
                                   param: "model", code: "model_not_found")
@@ -42,6 +42,7 @@ struct SamplingFields {
         if let seed = try fields.integer("seed") { p.seed = UInt64(bitPattern: Int64(seed)) }
         p.stop = try fields.stopStrings("stop")
         if p.stop.contains("") { throw .invalidValue("stop", "a stop string cannot be empty") }
+        p.logitBias = try fields.logitBias("logit_bias", vocabularySize: vocabularySize)
         parameters = p
 
         stream = try fields.bool("stream") ?? false

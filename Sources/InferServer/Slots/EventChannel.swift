@@ -6,11 +6,17 @@ import InferKit
 /// client slows its own generation instead of piling up text in memory. The thread learns at
 /// once when the reader is gone (`close()`), and stops generating.
 final class EventChannel: @unchecked Sendable {
+    /// An event and the log-probabilities of its tokens (when the request asked for them).
+    struct Piece: Sendable, Equatable {
+        let event: GenerationEvent
+        let logprobs: [TokenLogprob]
+    }
+
     private let capacity: Int
     /// Guards everything below; the producing thread waits on it while the buffer is full.
     private let condition = NSCondition()
-    private var buffer: [GenerationEvent] = []
-    private var reader: CheckedContinuation<GenerationEvent?, any Error>?
+    private var buffer: [Piece] = []
+    private var reader: CheckedContinuation<Piece?, any Error>?
     private var readerGone = false
     private var stopRequested = false
     private var ended = false
@@ -29,11 +35,11 @@ final class EventChannel: @unchecked Sendable {
 
     /// Delivers `event`, blocking while `capacity` events wait unread. Returns at once, dropping
     /// the event, when the reader is gone.
-    func send(_ event: GenerationEvent) {
+    func send(_ event: GenerationEvent, logprobs: [TokenLogprob] = []) {
         condition.lock()
         while buffer.count >= capacity && !readerGone { condition.wait() }
         guard !readerGone else { return condition.unlock() }
-        buffer.append(event)
+        buffer.append(Piece(event: event, logprobs: logprobs))
         deliverBuffered()
     }
 
@@ -45,7 +51,7 @@ final class EventChannel: @unchecked Sendable {
         failure = error
         guard !readerGone else { return condition.unlock() }
         if let last {
-            buffer.append(last)
+            buffer.append(Piece(event: last, logprobs: []))
             deliverBuffered()
         } else if let reader {
             // A waiting reader means nothing is buffered: the stream ends here.
@@ -72,6 +78,11 @@ final class EventChannel: @unchecked Sendable {
     /// The next event; nil once the stream has ended (or the reader closed it). Throws the
     /// error generation failed with.
     func next() async throws -> GenerationEvent? {
+        try await nextPiece()?.event
+    }
+
+    /// The next event with its tokens' log-probabilities.
+    func nextPiece() async throws -> Piece? {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             if !buffer.isEmpty {
@@ -125,6 +136,11 @@ final class GenerationEvents: Sendable {
     /// The next event; nil once the stream has ended (or the client left).
     func next() async throws -> GenerationEvent? {
         try await channel.next()
+    }
+
+    /// The next event with its tokens' log-probabilities.
+    func nextPiece() async throws -> EventChannel.Piece? {
+        try await channel.nextPiece()
     }
 
     /// Stops the generation: nothing more is read.

@@ -108,7 +108,7 @@ final class Slot: @unchecked Sendable {
                 stats.promptSeconds += prompt.promptSeconds
                 last = .finished(reason, stats)
             } else {
-                events.send(event)
+                events.send(event, logprobs: generator.logprobs)
             }
         }
         return last
