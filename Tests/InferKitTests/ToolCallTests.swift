@@ -22,6 +22,10 @@ struct ToolCallTests {
         #expect(Self.calls("A\n<tool_call>{\"name\": \"f\"}</tool_call>\n\nB", .hermes) == ("A\nB", ["f {}"]))
         #expect(Self.calls("No tools needed, it is <b>sunny</b>.", .hermes) == ("No tools needed, it is <b>sunny</b>.", []))
         #expect(Self.calls("", .hermes) == (nil, []))
+        // A bare call object without its tags (as Qwen2.5-Coder-0.5B answers): a call.
+        #expect(Self.calls(#" {"name": "get_weather", "arguments": {"city": "Paris"}}"#, .hermes) == (nil, [#"get_weather {"city":"Paris"}"#]))
+        // JSON that is not a call stays text.
+        #expect(Self.calls(#"{"city": "Paris", "sky": "sunny"}"#, .hermes) == (#"{"city": "Paris", "sky": "sunny"}"#, []))
     }
 
     @Test func llama3Calls() {

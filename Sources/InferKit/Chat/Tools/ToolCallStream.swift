@@ -13,8 +13,10 @@ public struct ToolCallStream: Sendable {
     private var buffer = ""
     private var inCall = false
     /// Llama 3 and Mistral calls are the whole answer: until its first character is known,
-    /// nothing is passed on; once it opens a call, everything is kept for the end.
-    private var decided: Bool
+    /// nothing is passed on; once it opens a call, everything is kept for the end. A Hermes-style
+    /// model may also answer with the bare call object, without its `<tool_call>` tags (small
+    /// Qwen2.5 models do): an answer that opens with `{` or `[` is kept for the end likewise.
+    private var decided = false
     private var callAnswer = false
     /// After a call, whitespace is dropped, and text that follows goes on a new line.
     private var afterCall = false
@@ -22,7 +24,6 @@ public struct ToolCallStream: Sendable {
 
     public init(format: ToolCallFormat) {
         self.format = format
-        decided = format == .hermes
     }
 
     /// The text and calls of a whole answer.
@@ -47,7 +48,7 @@ public struct ToolCallStream: Sendable {
             let start = buffer.drop { $0.isWhitespace }
             guard let first = start.first else { return [] }
             decided = true
-            callAnswer = first == "{" || first == "[" || start.hasPrefix("<|python_tag|>")
+            callAnswer = first == "{" || first == "[" || (format != .hermes && start.hasPrefix("<|python_tag|>"))
         }
         if callAnswer { return [] }
         return format == .hermes ? scanHermes(final: false) : flushContent(final: false)
