@@ -1,0 +1,152 @@
+import NIOCore
+
+/// Closes a connection whose client takes too long: to send a request's headers once it has
+/// begun (`headerTimeout`, the slow-loris attack: a byte now and then, never the end), to send
+/// its body (`bodyTimeout`), to send a next request at all (`idleTimeout`, before the first and
+/// between keep-alive requests), or to read an answer (`writeTimeout`: the send buffer stays
+/// full). A request that did not arrive in time gets 408 before the close.
+///
+/// It sits first in the connection's pipeline, where it sees bytes as they arrive, before the
+/// HTTP decoder; `RequestProgress`, after the decoder, tells it where each request stands.
+/// Each deadline runs from the start of its phase and is not pushed back by activity, so
+/// sending slowly buys no time. While an answer is generated there is no deadline (a long
+/// answer is not the client's doing; a client that leaves is noticed by `ClientConnection`).
+final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Phase {
+        /// No request in progress.
+        case idle
+        /// The first bytes of a request have arrived, not yet all its headers.
+        case readingHead
+        /// The headers have arrived, not yet the end of the body.
+        case readingBody
+        /// The whole request has arrived; the answer is being made.
+        case answering
+    }
+
+    private let limits: ConnectionLimits
+    private(set) var phase = Phase.idle
+    private var context: ChannelHandlerContext?
+    private var deadline: Scheduled<Void>?
+    private var writeDeadline: Scheduled<Void>?
+    /// Bytes arrived while an answer was being made: the next request has begun (pipelining).
+    private var nextRequestBegun = false
+    /// The request being read has been answered already (an early 413, say).
+    private var answered = false
+
+    init(limits: ConnectionLimits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { enter(.idle) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelDeadlines()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        enter(.idle)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelDeadlines()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch phase {
+        case .idle: enter(.readingHead)
+        case .answering: nextRequestBegun = true
+        case .readingHead, .readingBody: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writeDeadline?.cancel()
+        writeDeadline = nil
+        if !context.channel.isWritable {
+            writeDeadline = schedule(after: limits.writeTimeout) { context in context.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: where the request stands (from RequestProgress)
+
+    func headReceived() {
+        answered = false
+        enter(.readingBody)
+    }
+
+    func bodyReceived() {
+        guard phase == .readingBody else { return }
+        enter(.answering)
+    }
+
+    func answerStarted() {
+        answered = true
+    }
+
+    func answerEnded() {
+        // An answer sent before its request's body arrived leaves the body deadline running.
+        guard phase == .answering else { return }
+        enter(nextRequestBegun ? .readingHead : .idle)
+        nextRequestBegun = false
+    }
+
+    // MARK: deadlines
+
+    private func enter(_ phase: Phase) {
+        self.phase = phase
+        deadline?.cancel()
+        deadline = nil
+        switch phase {
+        case .idle:
+            deadline = schedule(after: limits.idleTimeout) { context in context.close(promise: nil) }
+        case .readingHead:
+            deadline = schedule(after: limits.headerTimeout) { [limits] context in
+                Self.refuse(context, RawResponse.requestTimeout("headers", limit: limits.headerTimeout))
+            }
+        case .readingBody:
+            deadline = schedule(after: limits.bodyTimeout) { [limits, unowned self] context in
+                // Once an answer has begun, a second one cannot be written in the middle of it.
+                if self.answered {
+                    context.close(promise: nil)
+                } else {
+                    Self.refuse(context, RawResponse.requestTimeout("body", limit: limits.bodyTimeout))
+                }
+            }
+        case .answering:
+            break
+        }
+    }
+
+    private func schedule(after delay: Duration, _ expire: @escaping (ChannelHandlerContext) -> Void) -> Scheduled<Void>? {
+        guard let context else { return nil }
+        return context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
+            guard let self, let context = self.context else { return }
+            expire(context)
+        }
+    }
+
+    private func cancelDeadlines() {
+        deadline?.cancel()
+        writeDeadline?.cancel()
+        deadline = nil
+        writeDeadline = nil
+    }
+
+    /// Writes `response` and closes the connection once it is sent.
+    private static func refuse(_ context: ChannelHandlerContext, _ response: ByteBuffer) {
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(response)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
