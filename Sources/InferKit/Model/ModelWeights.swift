@@ -70,7 +70,12 @@ extension ModelWeights {
             return result
         }
         let layers = UnsafeMutableBufferPointer<LayerWeights>.allocate(capacity: self.layers.count)
-        defer { layers.deallocate() }
+        defer {
+            // The array returned holds its own copies: these release theirs (the copies' memory
+            // is freed with the last matrix that refers to it).
+            layers.deinitialize()
+            layers.deallocate()
+        }
         parallelFor(self.layers.count) { i in
             let l = self.layers[i], m = perLayer[i], first = 7 * i
             let copies = (0..<7).map { copy(m[$0], first + $0, parts: partsOf[$0]) }
