@@ -61,6 +61,63 @@ struct FuzzRegressionTests {
     }
 }
 
+extension FuzzRegressionTests {
+    /// A fuzz-tokenizer-json input as the files it stands for: the tokenizer.json, then after
+    /// a 0xFF byte the tokenizer_config.json, in a directory of their own.
+    static func tokenizerDirectory(_ input: String) throws -> String {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input)))
+        let directory = TemporaryFile.directory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cut = bytes.firstIndex(of: 0xFF)
+        try Data(bytes[..<(cut ?? bytes.endIndex)]).write(to: directory.appendingPathComponent("tokenizer.json"))
+        if let cut {
+            try Data(bytes[(cut + 1)...]).write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        }
+        return directory.path
+    }
+
+    @Test func tokenizerJSONFilesLoadWithIdsInsideTheirVocabularyOrFail() throws {
+        let inputs = Self.inputs("fuzz-tokenizer-json")
+        #expect(!inputs.isEmpty)
+        for input in inputs {
+            let directory = try Self.tokenizerDirectory(input)
+            Self.quickly(input) {
+                do {
+                    let tokenizer = try TokenizerLoader.load(path: directory)
+                    for text in ["", "Hello world", "<|bos|><|end|>"] {
+                        let ids = tokenizer.encode(text, options: EncodeOptions(parseSpecial: true))
+                        #expect(ids.allSatisfy { (0..<tokenizer.vocabularySize).contains($0) }, "\(input): \(ids)")
+                    }
+                } catch {
+                    #expect(error is InferError, "\(input): \(error)")
+                }
+            }
+        }
+    }
+
+    @Test func postProcessorIdsOutsideTheVocabularyAreRefused() throws {
+        // The finding: a BertProcessing post-processor naming ids 262 and 263 in a vocabulary of
+        // 262 (its added_tokens key misspelt), so every encoding began with id 262, which the
+        // model's embedding lookup would read past its end.
+        let input = Self.directory + "/fuzz-tokenizer-json/bert-post-processor-ids-outside-the-vocabulary.json"
+        #expect {
+            try TokenizerLoader.load(path: try Self.tokenizerDirectory(input))
+        } throws: { error in
+            "\(error)".contains("post_processor's first special token has id 262, outside the vocabulary of 262 tokens")
+        }
+        // The same with each kind of post-processor, and a template naming an id directly.
+        var tokenizer = TinyTokenizerJSON()
+        for processor in [
+            #"{"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 99999]}"#,
+            #"{"type": "BertProcessing", "sep": ["[SEP]", -1], "cls": ["[CLS]", 0]}"#,
+            #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|bos|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "pair": [], "special_tokens": {"<|bos|>": {"id": "<|bos|>", "ids": [128000], "tokens": ["<|bos|>"]}}}"#,
+        ] {
+            tokenizer.postProcessor = processor
+            #expect(throws: InferError.self, "\(processor)") { try tokenizer.load() }
+        }
+    }
+}
+
 /// The little-endian bytes of `value`.
 private func le(_ value: Int32) -> [UInt8] {
     withUnsafeBytes(of: value.littleEndian, Array.init)
