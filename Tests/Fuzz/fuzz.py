@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Builds and runs infer's libFuzzer harnesses (Tests/Fuzz), and records what they did.
+
+  fuzz.py build                      the harnesses with libFuzzer, ASan and (C code) UBSan, in .build-fuzz
+  fuzz.py seeds                      the seed corpora (make_seeds.py) in .build-fuzz/seeds
+  fuzz.py run [--seconds S | --runs N] [--harness H ...] [--record]
+                                     each harness in turn, one process, on its corpus
+  fuzz.py replay                     every committed regression input (Tests/Fuzz/Regressions) once
+  fuzz.py coverage [--harness H ...] edges covered in each harness's own source files, over its corpus
+  fuzz.py table                      rewrite the results table of Tests/Fuzz/README.md from the records
+
+A run is made of segments of at most 10^6 executions, so that its progress is recorded as it
+goes. A timeout (an input running longer than 1 s) is replayed alone before it counts: the
+machine's other users may pause this process (SIGSTOP) mid-input, which libFuzzer's wall-clock
+alarm would report as a hang. A finding that reproduces stops the harness; its input is kept in
+.build-fuzz/findings/HARNESS/ and listed. Every process runs under `nice -n 19`.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPOSITORY = os.path.dirname(os.path.dirname(HERE))
+SCRATCH = os.path.join(REPOSITORY, ".build-fuzz")
+BINARIES = os.path.join(SCRATCH, "release")
+SEEDS = os.path.join(SCRATCH, "seeds")
+CORPORA = os.path.join(SCRATCH, "corpus")
+FINDINGS = os.path.join(SCRATCH, "findings")
+RECORDS = os.path.join(SCRATCH, "records")
+REGRESSIONS = os.path.join(HERE, "Regressions")
+README = os.path.join(HERE, "README.md")
+NICE = ["nice", "-n", "19"]
+
+# Each harness: its longest input, its dictionary, the sources it is about (for coverage), the
+# executions the issue asks of it, and (for the two long runs) shorter allocation stacks in
+# ASan's records: recording 30 frames took a tenth of their time. Harnesses that keep objects
+# loaded for the whole run need the full stacks, where LeakSanitizer's suppression of global
+# initializers (lsan.supp) finds the initializer's frame.
+HARNESSES = {
+    "fuzz-gguf": dict(max_len=65536, dict="gguf.dict", goal=10**7, malloc_context=4,
+                      sources=["Formats/GGUFFile.swift", "Formats/GGUFModelLoader.swift", "Formats/GGUFValue.swift",
+                               "Formats/ByteReader.swift", "Tokenizer/GGUFTokenizer.swift", "Model/Model.swift",
+                               "Model/ModelWeights.swift", "Model/ModelConfig.swift"]),
+    "fuzz-llama2c-model": dict(max_len=65536, dict=None, goal=10**6,
+                               sources=["Formats/Llama2CModelFile.swift", "Model/ModelConfig.swift"]),
+    "fuzz-llama2c-tokenizer": dict(max_len=16384, dict=None, goal=10**6,
+                                   sources=["Formats/Llama2CTokenizerFile.swift", "Tokenizer/SentencePieceTokenizer.swift"]),
+    "fuzz-tokenizer-json": dict(max_len=65536, dict="tokenizer-json.dict", goal=10**7, malloc_context=4,
+                                sources=["Tokenizer/HFTokenizerJSON.swift", "Tokenizer/BPEMerges.swift",
+                                         "Tokenizer/SplitPattern.swift", "Tokenizer/Normalizer.swift", "Formats/JSON.swift"]),
+    "fuzz-tokenize": dict(max_len=4096, dict="tokenize.dict", goal=10**6,
+                          sources=["Tokenizer/SentencePieceTokenizer.swift", "Tokenizer/ByteLevelBPETokenizer.swift",
+                                   "Tokenizer/WordPieceTokenizer.swift", "Tokenizer/SpecialTokenSplitter.swift",
+                                   "Tokenizer/SplitRule.swift", "Tokenizer/PreTokenizer.swift",
+                                   "Tokenizer/StreamingDetokenizer.swift", "Tokenizer/Normalizer.swift"]),
+    "fuzz-jinja": dict(max_len=16384, dict="jinja.dict", goal=10**6, sources=["Chat/Jinja/"]),
+    "fuzz-json": dict(max_len=4096, dict="json.dict", goal=10**6, sources=["Formats/JSON.swift"]),
+    "fuzz-request": dict(max_len=8192, dict="request.dict", goal=10**6,
+                         sources=["../InferServer/OpenAI/RequestFields.swift", "../InferServer/OpenAI/ChatCompletionRequest.swift",
+                                  "../InferServer/OpenAI/CompletionRequest.swift", "../InferServer/OpenAI/SamplingFields.swift",
+                                  "Chat/ChatPrompt.swift", "Generation/Sampling/"]),
+}
+
+SEGMENT = 10**6
+TIMEOUT_SECONDS = 1
+RSS_LIMIT_MB = 2048
+
+
+def build():
+    """The harnesses with libFuzzer and ASan (Swift and C), UBSan (C), in release mode with
+    testable imports (the harnesses reach internal loaders); lld links them (gold fails on the
+    sanitizers' debug info)."""
+    flags = ["-c", "release", "--package-path", HERE, "--scratch-path", SCRATCH,
+             "-Xswiftc", "-sanitize=fuzzer,address", "-Xswiftc", "-enable-testing", "-Xswiftc", "-use-ld=lld",
+             "-Xcc", "-fsanitize=address,fuzzer-no-link,undefined", "-Xcc", "-fno-sanitize-recover=undefined"]
+    # SwiftPM keeps its build plan while this package's manifest is unchanged, even when files
+    # were added to the repository's targets (a path dependency here): drop it, so that it is
+    # made again from the sources as they are (the compiled objects are kept).
+    for plan in [os.path.join(SCRATCH, "release.yaml"), os.path.join(BINARIES, "description.json")]:
+        if os.path.exists(plan):
+            os.remove(plan)
+    for harness in HARNESSES:
+        subprocess.run(NICE + ["swift", "build", "--product", harness] + flags, check=True)
+
+
+def seeds():
+    shutil.rmtree(SEEDS, ignore_errors=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "make_seeds.py"), SEEDS], check=True)
+
+
+def libfuzzer_flags(harness, findings):
+    config = HARNESSES[harness]
+    flags = [f"-max_len={config['max_len']}", f"-timeout={TIMEOUT_SECONDS}", f"-rss_limit_mb={RSS_LIMIT_MB}",
+             f"-malloc_limit_mb={RSS_LIMIT_MB}", "-print_final_stats=1", f"-artifact_prefix={findings}/"]
+    if config["dict"]:
+        flags.append("-dict=" + os.path.join(HERE, "Dictionaries", config["dict"]))
+    return flags
+
+
+def environment(harness=None):
+    env = dict(os.environ)
+    # Leaks are findings; a failed allocation is one too (malloc_limit_mb), not a null pointer.
+    context = HARNESSES.get(harness, {}).get("malloc_context", 30)
+    env.setdefault("ASAN_OPTIONS", f"detect_leaks=1:allocator_may_return_null=0:malloc_context_size={context}")
+    env.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(HERE, "lsan.supp"))
+    # A failed check aborts: the sanitizer's report is the one wanted, not Swift's backtracer
+    # reading the dying process's memory.
+    env.setdefault("SWIFT_BACKTRACE", "enable=no")
+    env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    return env
+
+
+def run_segment(harness, runs, seconds, log):
+    """One libFuzzer process; returns (executions, cov, ft, corpus, peak rss MB, exit status)."""
+    findings = os.path.join(FINDINGS, harness)
+    corpus = os.path.join(CORPORA, harness)
+    os.makedirs(findings, exist_ok=True)
+    os.makedirs(corpus, exist_ok=True)
+    command = NICE + [os.path.join(BINARIES, harness)] + libfuzzer_flags(harness, findings)
+    command += [f"-runs={runs}"] if runs is not None else [f"-max_total_time={seconds}"]
+    command += [corpus, os.path.join(SEEDS, harness)]
+    with open(log, "a") as out:
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        status = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=environment(harness)).returncode
+    with open(log, errors="replace") as f:
+        text = f.read().split("$ ")[-1]
+    executions = int(last(r"stat::number_of_executed_units:\s*(\d+)", text) or last(r"#(\d+)\s", text) or 0)
+    return dict(executions=executions, cov=int(last(r"cov: (\d+)", text) or 0), ft=int(last(r"ft: (\d+)", text) or 0),
+                corpus=int(last(r"corp: (\d+)", text) or 0),
+                rss=int(last(r"stat::peak_rss_mb:\s*(\d+)", text) or last(r"rss: (\d+)Mb", text) or 0), status=status)
+
+
+def last(pattern, text):
+    matches = re.findall(pattern, text)
+    return matches[-1] if matches else None
+
+
+def reproduces(harness, path):
+    """Whether an input still fails when run alone (twice, for a timeout)."""
+    command = NICE + [os.path.join(BINARIES, harness), f"-timeout={TIMEOUT_SECONDS}",
+                      f"-rss_limit_mb={RSS_LIMIT_MB}", f"-malloc_limit_mb={RSS_LIMIT_MB}", path]
+    for _ in range(2):
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment())
+        if result.returncode != 0:
+            return True
+    return False
+
+
+def run(harnesses, runs, seconds, record):
+    os.makedirs(RECORDS, exist_ok=True)
+    failed = []
+    for harness in harnesses:
+        log = os.path.join(RECORDS, harness + ".log")
+        state = load_record(harness) if record else new_record(harness)
+        target = runs if runs is not None else None
+        done = 0
+        deadline = time.monotonic() + seconds if seconds else None
+        while True:
+            if target is not None:
+                remaining = target - done
+                if remaining <= 0:
+                    break
+                segment = run_segment(harness, min(SEGMENT, remaining), None, log)
+            else:
+                left = int(deadline - time.monotonic())
+                if left <= 0:
+                    break
+                segment = run_segment(harness, None, left, log)
+            done += segment["executions"]
+            state["executions"] += segment["executions"]
+            state["cov"], state["ft"], state["corpus"] = segment["cov"], segment["ft"], segment["corpus"]
+            state["peak_rss_mb"] = max(state["peak_rss_mb"], segment["rss"])
+            state["segments"] += 1
+            new = [p for p in sorted(glob.glob(os.path.join(FINDINGS, harness, "*"))) if p not in state["findings"]
+                   and p not in state["dismissed"]]
+            real = []
+            for path in new:
+                if os.path.basename(path).startswith("timeout-") and not reproduces(harness, path):
+                    state["dismissed"].append(path)  # the process was paused, not the code slow
+                else:
+                    real.append(path)
+            state["findings"] += real
+            if record:
+                state["command"] = command_line(harness)
+                state["updated"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                save_record(harness, state)
+            print(f"{harness}: +{segment['executions']} executions ({state['executions']} in all), cov {segment['cov']}, "
+                  f"ft {segment['ft']}, corpus {segment['corpus']}, peak RSS {segment['rss']} MB, status {segment['status']}"
+                  + (f", FINDINGS: {real}" if real else ""), flush=True)
+            if real or (segment["status"] != 0 and not new):
+                failed.append(harness)
+                break
+            if target is None and segment["status"] == 0 and segment["executions"] == 0:
+                break
+    if failed:
+        print("findings or failures in: " + ", ".join(failed) + f" (inputs in {FINDINGS}, logs in {RECORDS})")
+        return 1
+    return 0
+
+
+def command_line(harness):
+    findings = os.path.relpath(os.path.join(FINDINGS, harness), REPOSITORY)
+    flags = [f.replace(REPOSITORY + "/", "") for f in libfuzzer_flags(harness, findings)]
+    return " ".join([f".build-fuzz/release/{harness}"] + flags + ["-runs=1000000",
+                     f".build-fuzz/corpus/{harness}", f".build-fuzz/seeds/{harness}"])
+
+
+def new_record(harness):
+    return dict(harness=harness, executions=0, cov=0, ft=0, corpus=0, peak_rss_mb=0, segments=0, findings=[],
+                dismissed=[], coverage=None, command="", updated="")
+
+
+def load_record(harness):
+    path = os.path.join(RECORDS, harness + ".json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return new_record(harness)
+
+
+def save_record(harness, state):
+    with open(os.path.join(RECORDS, harness + ".json"), "w") as f:
+        json.dump(state, f, indent=1)
+
+
+def replay():
+    """Runs every committed regression input through its harness once."""
+    failures = 0
+    for harness in HARNESSES:
+        inputs = sorted(glob.glob(os.path.join(REGRESSIONS, harness, "*")))
+        if not inputs:
+            continue
+        command = NICE + [os.path.join(BINARIES, harness), f"-timeout={TIMEOUT_SECONDS}",
+                          f"-rss_limit_mb={RSS_LIMIT_MB}", f"-malloc_limit_mb={RSS_LIMIT_MB}"] + inputs
+        result = subprocess.run(command, capture_output=True, text=True, env=environment())
+        print(f"{harness}: {len(inputs)} regression inputs: " + ("ok" if result.returncode == 0 else "FAILED"))
+        if result.returncode != 0:
+            print(result.stderr[-4000:])
+            failures += 1
+    return 1 if failures else 0
+
+
+def coverage(harnesses):
+    """Edges covered in the harness's own source files, by running its corpus once with
+    libFuzzer's -print_coverage (covered and uncovered edges per function)."""
+    sources_root = os.path.join(REPOSITORY, "Sources", "InferKit")
+    for harness in harnesses:
+        corpus = os.path.join(CORPORA, harness)
+        command = NICE + [os.path.join(BINARIES, harness), "-runs=0", "-print_coverage=1",
+                          f"-max_len={HARNESSES[harness]['max_len']}", corpus, os.path.join(SEEDS, harness)]
+        output = subprocess.run(command, capture_output=True, text=True, errors="replace", env=environment()).stderr
+        files = {}
+        wanted = [os.path.normpath(os.path.join(sources_root, s)) for s in HARNESSES[harness]["sources"]]
+        for match in re.finditer(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) \S+ (\S+):\d+", output, re.M):
+            covered, total, path = int(match.group(1)), int(match.group(2)), os.path.normpath(match.group(3))
+            if any(path == w or path.startswith(w + "/") for w in wanted):
+                entry = files.setdefault(os.path.relpath(path, os.path.join(REPOSITORY, "Sources")), [0, 0])
+                entry[0] += covered
+                entry[1] += total
+        covered = sum(c for c, _ in files.values())
+        total = sum(t for _, t in files.values())
+        state = load_record(harness)
+        state["coverage"] = dict(covered=covered, total=total,
+                                 files={k: v for k, v in sorted(files.items())})
+        save_record(harness, state)
+        print(f"{harness}: {covered}/{total} edges ({100 * covered / max(total, 1):.1f}%) in " + ", ".join(
+            f"{os.path.basename(k)} {100 * c / max(t, 1):.0f}%" for k, (c, t) in sorted(files.items())))
+
+
+def table():
+    """The results table of README.md, between its markers, from the records."""
+    rows = ["| harness | executions | goal | findings | edges (cov) | features (ft) | corpus | peak RSS | "
+            "coverage of its sources | recorded |", "| --- | --: | --: | --- | --: | --: | --: | --: | --- | --- |"]
+    commands = []
+    for harness in HARNESSES:
+        state = load_record(harness)
+        if not state["executions"]:
+            continue
+        c = state.get("coverage")
+        cover = f"{100 * c['covered'] / max(c['total'], 1):.1f}% ({c['covered']}/{c['total']} edges)" if c else "-"
+        findings = ", ".join(os.path.basename(p) for p in state["findings"]) or "none"
+        rows.append(f"| {harness} | {state['executions']:,} | {HARNESSES[harness]['goal']:,} | {findings} | {state['cov']:,} | "
+                    f"{state['ft']:,} | {state['corpus']:,} | {state['peak_rss_mb']} MB | {cover} | {state['updated']} |")
+        commands.append(f"    {state['command']}")
+    with open(README) as f:
+        text = f.read()
+    begin, end = "<!-- results: begin -->", "<!-- results: end -->"
+    body = "\n".join(rows) + "\n\nEach run, repeated in segments of 10^6 executions:\n\n" + "\n".join(commands)
+    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), begin + "\n" + body + "\n" + end, text, flags=re.S)
+    with open(README, "w") as f:
+        f.write(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["build", "seeds", "run", "replay", "coverage", "table"])
+    parser.add_argument("--harness", action="append", choices=list(HARNESSES), help="default: every harness")
+    parser.add_argument("--runs", type=int, help="executions per harness")
+    parser.add_argument("--seconds", type=int, help="seconds per harness (default 60 without --runs)")
+    parser.add_argument("--record", action="store_true", help="add the run to .build-fuzz/records (for the README table)")
+    args = parser.parse_args()
+    harnesses = args.harness or list(HARNESSES)
+    if args.command == "build":
+        build()
+    elif args.command == "seeds":
+        seeds()
+    elif args.command == "run":
+        if not os.path.isdir(SEEDS):
+            seeds()
+        return run(harnesses, args.runs, None if args.runs else (args.seconds or 60), args.record)
+    elif args.command == "replay":
+        return replay()
+    elif args.command == "coverage":
+        coverage(harnesses)
+    elif args.command == "table":
+        table()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

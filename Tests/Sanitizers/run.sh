@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The test suite under a sanitizer, in a build of its own (make sanitize):
+#   address  AddressSanitizer on Swift and C, LeakSanitizer, and UndefinedBehaviorSanitizer on
+#            the C kernels (swiftc has no -sanitize=undefined on Linux; Swift's own overflow and
+#            bounds checks trap in any build). Build: .build-asan.
+#   thread   ThreadSanitizer on Swift and C: the thread pool, sessions, the server's slots and
+#            connections. Build: .build-tsan.
+# Then the server checks (Tests/Server/run_checks.sh) against the sanitized `infer`, whose
+# reports end the server with an error. Every build and run is under `nice -n 19`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+kind=${1:?usage: Tests/Sanitizers/run.sh address|thread}
+here=$PWD/Tests/Sanitizers
+
+case "$kind" in
+address)
+    scratch=.build-asan
+    flags=(--sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined)
+    # Leaks are reported at exit; lsan.supp leaves out what Swift global initializers keep for
+    # the life of the process (Tests/Fuzz/README.md says why).
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0}
+    export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Tests/Fuzz/lsan.supp:print_suppressions=0}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+    ;;
+thread)
+    scratch=.build-tsan
+    flags=(--sanitize=thread)
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$here/tsan.supp}
+    ;;
+*)
+    echo "usage: Tests/Sanitizers/run.sh address|thread" >&2
+    exit 64
+    ;;
+esac
+
+# The sanitizer's report, not Swift's backtracer reading the dying process.
+export SWIFT_BACKTRACE=enable=no
+echo "== swift build --build-tests --scratch-path $scratch ${flags[*]}"
+nice -n 19 swift build --build-tests --scratch-path "$scratch" "${flags[@]}"
+echo "== server checks with $scratch/debug/infer"
+INFER_BINARY=$PWD/$scratch/debug/infer nice -n 19 Tests/Server/run_checks.sh
+echo "== swift test under the $kind sanitizer"
+nice -n 19 swift test --skip-build --scratch-path "$scratch" "${flags[@]}"
