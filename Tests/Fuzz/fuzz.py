@@ -5,6 +5,8 @@
   fuzz.py seeds                      the seed corpora (make_seeds.py) in .build-fuzz/seeds
   fuzz.py run [--seconds S | --runs N] [--harness H ...] [--record]
                                      each harness in turn, one process, on its corpus
+  fuzz.py run --to-goal              each harness until its record reaches 10^6 (10^7 for fuzz-gguf
+                                     and fuzz-tokenizer-json) executions: the recorded campaign
   fuzz.py replay                     every committed regression input (Tests/Fuzz/Regressions) once
   fuzz.py coverage [--harness H ...] edges covered in each harness's own source files, over its corpus
   fuzz.py table                      rewrite the results table of Tests/Fuzz/README.md from the records
@@ -154,13 +156,16 @@ def reproduces(harness, path):
     return False
 
 
-def run(harnesses, runs, seconds, record):
+def run(harnesses, runs, seconds, record, to_goal=False):
     os.makedirs(RECORDS, exist_ok=True)
     failed = []
     for harness in harnesses:
         log = os.path.join(RECORDS, harness + ".log")
         state = load_record(harness) if record else new_record(harness)
         target = runs if runs is not None else None
+        if to_goal:
+            # What the recorded runs still lack of the harness's goal: a campaign resumes.
+            target = max(0, HARNESSES[harness]["goal"] - state["executions"])
         done = 0
         deadline = time.monotonic() + seconds if seconds else None
         while True:
@@ -306,6 +311,8 @@ def main():
     parser.add_argument("--runs", type=int, help="executions per harness")
     parser.add_argument("--seconds", type=int, help="seconds per harness (default 60 without --runs)")
     parser.add_argument("--record", action="store_true", help="add the run to .build-fuzz/records (for the README table)")
+    parser.add_argument("--to-goal", action="store_true",
+                        help="with --record: run each harness until its record reaches its goal (10^6 or 10^7 executions)")
     args = parser.parse_args()
     harnesses = args.harness or list(HARNESSES)
     if args.command == "build":
@@ -315,6 +322,8 @@ def main():
     elif args.command == "run":
         if not os.path.isdir(SEEDS):
             seeds()
+        if args.to_goal:
+            return run(harnesses, None, None, True, to_goal=True)
         return run(harnesses, args.runs, None if args.runs else (args.seconds or 60), args.record)
     elif args.command == "replay":
         return replay()
