@@ -52,7 +52,31 @@ struct ConnectionDeadlinesTests {
         let sent = try Self.sent(channel)
         #expect(sent.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(sent)")
         #expect(sent.contains("Connection: close") && sent.contains("\"code\":\"request_timeout\""), "\(sent)")
+        Self.expectLingeringClose(channel, deadlines)
+    }
+
+    /// After a 408: what the client still sends is dropped, and the connection closes when the
+    /// client closes its side, or after the linger.
+    static func expectLingeringClose(_ channel: EmbeddedChannel, _ deadlines: ConnectionDeadlines) {
+        #expect(deadlines.draining)
+        if channel.isActive {
+            #expect((try? channel.writeInbound(ByteBuffer(string: "more"))) != nil)
+            #expect((try? channel.readInbound(as: ByteBuffer.self)) == nil, "bytes after the 408 are dropped")
+            channel.embeddedEventLoop.advanceTime(by: .seconds(3))
+        }
         #expect(!channel.isActive)
+    }
+
+    @Test func aClientClosingAfterThe408EndsTheLinger() throws {
+        let (channel, deadlines) = try Self.connection()
+        try Self.receive(channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(11))
+        #expect(try Self.sent(channel).hasPrefix("HTTP/1.1 408 "))
+        if channel.isActive {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            #expect(!channel.isActive)
+        }
+        _ = deadlines
     }
 
     @Test func aBodyGets408AtTheBodyTimeout() throws {
@@ -65,7 +89,7 @@ struct ConnectionDeadlinesTests {
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         #expect(try Self.sent(channel).hasPrefix("HTTP/1.1 408 "))
-        #expect(!channel.isActive)
+        Self.expectLingeringClose(channel, deadlines)
     }
 
     @Test func aBodyTooSlowAfterAnEarlyAnswerClosesWithoutASecondAnswer() throws {
@@ -96,7 +120,7 @@ struct ConnectionDeadlinesTests {
         try Self.receive(channel, "GET /health")
         #expect(deadlines.phase == .readingHead, "the next request's first bytes start its header deadline")
         channel.embeddedEventLoop.advanceTime(by: .seconds(11))
-        #expect(!channel.isActive)
+        Self.expectLingeringClose(channel, deadlines)
     }
 
     @Test func aRequestSentDuringAnAnswerIsHeldToTheHeaderDeadline() throws {
@@ -110,7 +134,7 @@ struct ConnectionDeadlinesTests {
         #expect(deadlines.phase == .readingHead)
         channel.embeddedEventLoop.advanceTime(by: .seconds(11))
         #expect(try Self.sent(channel).hasPrefix("HTTP/1.1 408 "))
-        #expect(!channel.isActive)
+        Self.expectLingeringClose(channel, deadlines)
     }
 
     @Test func aClientThatDoesNotReadIsClosedAtTheWriteTimeout() throws {

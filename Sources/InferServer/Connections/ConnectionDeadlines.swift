@@ -11,6 +11,9 @@ import NIOCore
 /// Each deadline runs from the start of its phase and is not pushed back by activity, so
 /// sending slowly buys no time. While an answer is generated there is no deadline (a long
 /// answer is not the client's doing; a client that leaves is noticed by `ClientConnection`).
+/// After a 408 the connection ends its side, then reads and drops what the client still sends
+/// for `linger` (a lingering close), so that closing does not reset the connection and destroy
+/// the 408 before the client has read it.
 final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -28,7 +31,10 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private let limits: ConnectionLimits
+    private let linger: Duration
     private(set) var phase = Phase.idle
+    /// A 408 has been sent: what the client sends now is dropped until the close.
+    private(set) var draining = false
     private var context: ChannelHandlerContext?
     private var deadline: Scheduled<Void>?
     private var writeDeadline: Scheduled<Void>?
@@ -37,8 +43,9 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     /// The request being read has been answered already (an early 413, say).
     private var answered = false
 
-    init(limits: ConnectionLimits) {
+    init(limits: ConnectionLimits, linger: Duration = .seconds(2)) {
         self.limits = limits
+        self.linger = linger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -62,12 +69,22 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !draining else { return }
         switch phase {
         case .idle: enter(.readingHead)
         case .answering: nextRequestBegun = true
         case .readingHead, .readingBody: break
         }
         context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The client has read the 408 and closed its side.
+        if draining, case .inputClosed? = event as? ChannelEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -105,6 +122,7 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
     // MARK: deadlines
 
     private func enter(_ phase: Phase) {
+        guard !draining else { return }
         self.phase = phase
         deadline?.cancel()
         deadline = nil
@@ -112,16 +130,16 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
         case .idle:
             deadline = schedule(after: limits.idleTimeout) { context in context.close(promise: nil) }
         case .readingHead:
-            deadline = schedule(after: limits.headerTimeout) { [limits] context in
-                Self.refuse(context, RawResponse.requestTimeout("headers", limit: limits.headerTimeout))
+            deadline = schedule(after: limits.headerTimeout) { [unowned self] context in
+                refuse(context, RawResponse.requestTimeout("headers", limit: limits.headerTimeout))
             }
         case .readingBody:
-            deadline = schedule(after: limits.bodyTimeout) { [limits, unowned self] context in
+            deadline = schedule(after: limits.bodyTimeout) { [unowned self] context in
                 // Once an answer has begun, a second one cannot be written in the middle of it.
-                if self.answered {
+                if answered {
                     context.close(promise: nil)
                 } else {
-                    Self.refuse(context, RawResponse.requestTimeout("body", limit: limits.bodyTimeout))
+                    refuse(context, RawResponse.requestTimeout("body", limit: limits.bodyTimeout))
                 }
             }
         case .answering:
@@ -144,9 +162,12 @@ final class ConnectionDeadlines: ChannelInboundHandler, RemovableChannelHandler 
         writeDeadline = nil
     }
 
-    /// Writes `response` and closes the connection once it is sent.
-    private static func refuse(_ context: ChannelHandlerContext, _ response: ByteBuffer) {
+    /// Writes `response`, ends this side of the connection once it is sent, and closes the
+    /// connection when the client does, or after `linger`.
+    private func refuse(_ context: ChannelHandlerContext, _ response: ByteBuffer) {
+        draining = true
         let channel = context.channel
-        context.writeAndFlush(NIOAny(response)).whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(NIOAny(response)).whenComplete { _ in channel.close(mode: .output, promise: nil) }
+        deadline = schedule(after: linger) { context in context.close(promise: nil) }
     }
 }
