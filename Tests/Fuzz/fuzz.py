@@ -282,8 +282,9 @@ def coverage(harnesses):
 
 def table():
     """The results table of README.md, between its markers, from the records."""
-    rows = ["| harness | executions | goal | findings | edges (cov) | features (ft) | corpus | peak RSS | "
-            "coverage of its sources | recorded |", "| --- | --: | --: | --- | --: | --: | --: | --: | --- | --- |"]
+    rows = ["| harness | executions | goal | findings | timeouts not reproduced alone | edges (cov) | features (ft) | "
+            "corpus | peak RSS | coverage of its sources | recorded |",
+            "| --- | --: | --: | --- | --: | --: | --: | --: | --: | --- | --- |"]
     commands = []
     for harness in HARNESSES:
         state = load_record(harness)
@@ -292,7 +293,8 @@ def table():
         c = state.get("coverage")
         cover = f"{100 * c['covered'] / max(c['total'], 1):.1f}% ({c['covered']}/{c['total']} edges)" if c else "-"
         findings = ", ".join(os.path.basename(p) for p in state["findings"]) or "none"
-        rows.append(f"| {harness} | {state['executions']:,} | {HARNESSES[harness]['goal']:,} | {findings} | {state['cov']:,} | "
+        rows.append(f"| {harness} | {state['executions']:,} | {HARNESSES[harness]['goal']:,} | {findings} | "
+                    f"{len(state['dismissed'])} | {state['cov']:,} | "
                     f"{state['ft']:,} | {state['corpus']:,} | {state['peak_rss_mb']} MB | {cover} | {state['updated']} |")
         commands.append(f"    {state['command']}")
     with open(README) as f:
