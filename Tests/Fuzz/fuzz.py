@@ -7,15 +7,19 @@
                                      each harness in turn, one process, on its corpus
   fuzz.py run --to-goal              each harness until its record reaches 10^6 (10^7 for fuzz-gguf
                                      and fuzz-tokenizer-json) executions: the recorded campaign
+  fuzz.py recheck                    judge again the slow inputs the records hold (processor time alone)
   fuzz.py replay                     every committed regression input (Tests/Fuzz/Regressions) once
   fuzz.py coverage [--harness H ...] edges covered in each harness's own source files, over its corpus
   fuzz.py table                      rewrite the results table of Tests/Fuzz/README.md from the records
 
 A run is made of segments of at most 10^6 executions, so that its progress is recorded as it
-goes. A timeout (an input running longer than 1 s) is replayed alone before it counts: the
-machine's other users may pause this process (SIGSTOP) mid-input, which libFuzzer's wall-clock
-alarm would report as a hang. A finding that reproduces stops the harness; its input is kept in
-.build-fuzz/findings/HARNESS/ and listed. Every process runs under `nice -n 19`.
+goes. libFuzzer measures time on the wall clock, which on a shared machine also counts the time
+this process (at nice 19) waits for a core or is paused (SIGSTOP): a hang (an input taking more
+than 1 s) is therefore judged by the processor time the input takes when run alone. libFuzzer
+stops at 10 s (`-timeout`) and keeps each new slowest input over 1 s (`-report_slow_units`);
+each such input is run again alone, and is a finding only if it takes 1 s of processor time.
+Any other finding (crash, sanitizer report, leak, out of memory) stops the harness; its input is
+kept in .build-fuzz/findings/HARNESS/ and listed. Every process runs under `nice -n 19`.
 """
 import argparse
 import datetime
@@ -23,6 +27,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -71,7 +76,8 @@ HARNESSES = {
 }
 
 SEGMENT = 10**6
-TIMEOUT_SECONDS = 1
+HANG_SECONDS = 1     # processor time of one input that makes it a hang
+TIMEOUT_SECONDS = 10  # wall-clock time at which libFuzzer gives up on an input
 RSS_LIMIT_MB = 2048
 
 
@@ -99,8 +105,9 @@ def seeds():
 
 def libfuzzer_flags(harness, findings):
     config = HARNESSES[harness]
-    flags = [f"-max_len={config['max_len']}", f"-timeout={TIMEOUT_SECONDS}", f"-rss_limit_mb={RSS_LIMIT_MB}",
-             f"-malloc_limit_mb={RSS_LIMIT_MB}", "-print_final_stats=1", f"-artifact_prefix={findings}/"]
+    flags = [f"-max_len={config['max_len']}", f"-timeout={TIMEOUT_SECONDS}", f"-report_slow_units={HANG_SECONDS}",
+             f"-rss_limit_mb={RSS_LIMIT_MB}", f"-malloc_limit_mb={RSS_LIMIT_MB}", "-print_final_stats=1",
+             f"-artifact_prefix={findings}/"]
     if config["dict"]:
         flags.append("-dict=" + os.path.join(HERE, "Dictionaries", config["dict"]))
     return flags
@@ -145,15 +152,38 @@ def last(pattern, text):
     return matches[-1] if matches else None
 
 
-def reproduces(harness, path):
-    """Whether an input still fails when run alone (twice, for a timeout)."""
-    command = NICE + [os.path.join(BINARIES, harness), f"-timeout={TIMEOUT_SECONDS}",
-                      f"-rss_limit_mb={RSS_LIMIT_MB}", f"-malloc_limit_mb={RSS_LIMIT_MB}", path]
-    for _ in range(2):
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment())
-        if result.returncode != 0:
-            return True
-    return False
+def processor_seconds(harness, path):
+    """Processor time (user + system) of one run of the harness on `path` alone."""
+    command = NICE + [os.path.join(BINARIES, harness), "-timeout=60", f"-rss_limit_mb={RSS_LIMIT_MB}",
+                      f"-malloc_limit_mb={RSS_LIMIT_MB}", path]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment()).returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, status
+
+
+_baselines = {}
+
+
+def input_seconds(harness, path):
+    """Processor time `path` takes in the harness: a run on it less a run on an empty input (the
+    harness's start-up: loading vocabularies, a model). The smaller of two measurements."""
+    if harness not in _baselines:
+        empty = os.path.join(SCRATCH, "empty-input")
+        open(empty, "wb").close()
+        _baselines[harness] = min(processor_seconds(harness, empty)[0] for _ in range(2))
+    times = [processor_seconds(harness, path) for _ in range(2)]
+    return max(0.0, min(t for t, _ in times) - _baselines[harness]), max(status for _, status in times)
+
+
+def judge(harness, path):
+    """(is a finding, note) for a new artifact: a slow or timed-out input is one only if it takes
+    HANG_SECONDS of processor time alone (or fails alone); anything else always is."""
+    name = os.path.basename(path)
+    if not (name.startswith("timeout-") or name.startswith("slow-unit-")):
+        return True, ""
+    seconds, status = input_seconds(harness, path)
+    return seconds >= HANG_SECONDS or status != 0, f"{seconds:.3f} s of processor time alone, status {status}"
 
 
 def run(harnesses, runs, seconds, record, to_goal=False):
@@ -188,10 +218,12 @@ def run(harnesses, runs, seconds, record, to_goal=False):
                    and p not in state["dismissed"]]
             real = []
             for path in new:
-                if os.path.basename(path).startswith("timeout-") and not reproduces(harness, path):
-                    state["dismissed"].append(path)  # the process was paused, not the code slow
-                else:
+                finding, note = judge(harness, path)
+                state.setdefault("judged", {})[path] = note
+                if finding:
                     real.append(path)
+                else:
+                    state["dismissed"].append(path)  # slow on the wall clock only: the process waited
             state["findings"] += real
             if record:
                 state["command"] = command_line(harness)
@@ -200,7 +232,8 @@ def run(harnesses, runs, seconds, record, to_goal=False):
             print(f"{harness}: +{segment['executions']} executions ({state['executions']} in all), cov {segment['cov']}, "
                   f"ft {segment['ft']}, corpus {segment['corpus']}, peak RSS {segment['rss']} MB, status {segment['status']}"
                   + (f", FINDINGS: {real}" if real else ""), flush=True)
-            if real or (segment["status"] != 0 and not new):
+            slow_only = all(os.path.basename(p).startswith("slow-unit-") for p in new)
+            if real or (segment["status"] != 0 and (not new or slow_only)):
                 failed.append(harness)
                 break
             if target is None and segment["status"] == 0 and segment["executions"] == 0:
@@ -234,6 +267,22 @@ def load_record(harness):
 def save_record(harness, state):
     with open(os.path.join(RECORDS, harness + ".json"), "w") as f:
         json.dump(state, f, indent=1)
+
+
+def recheck(harnesses):
+    """Judges again every slow or timed-out input a record holds (findings and dismissed alike),
+    by its processor time alone: for a campaign whose machine was too busy to judge it then."""
+    for harness in harnesses:
+        state = load_record(harness)
+        paths = [p for p in state["findings"] + state["dismissed"] if os.path.exists(p)]
+        state["findings"] = []
+        state["dismissed"] = []
+        for path in paths:
+            finding, note = judge(harness, path)
+            state.setdefault("judged", {})[path] = note
+            (state["findings"] if finding else state["dismissed"]).append(path)
+            print(f"{harness}: {os.path.basename(path)}: {'FINDING' if finding else 'not a hang'} ({note})")
+        save_record(harness, state)
 
 
 def replay():
@@ -308,7 +357,7 @@ def table():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "seeds", "run", "replay", "coverage", "table"])
+    parser.add_argument("command", choices=["build", "seeds", "run", "recheck", "replay", "coverage", "table"])
     parser.add_argument("--harness", action="append", choices=list(HARNESSES), help="default: every harness")
     parser.add_argument("--runs", type=int, help="executions per harness")
     parser.add_argument("--seconds", type=int, help="seconds per harness (default 60 without --runs)")
@@ -327,6 +376,8 @@ def main():
         if args.to_goal:
             return run(harnesses, None, None, True, to_goal=True)
         return run(harnesses, args.runs, None if args.runs else (args.seconds or 60), args.record)
+    elif args.command == "recheck":
+        recheck(harnesses)
     elif args.command == "replay":
         return replay()
     elif args.command == "coverage":
