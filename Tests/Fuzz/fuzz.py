@@ -331,7 +331,7 @@ def coverage(harnesses):
 
 def table():
     """The results table of README.md, between its markers, from the records."""
-    rows = ["| harness | executions | goal | findings | timeouts not reproduced alone | edges (cov) | features (ft) | "
+    rows = ["| harness | executions | goal | findings | slow on the wall clock only | edges (cov) | features (ft) | "
             "corpus | peak RSS | coverage of its sources | recorded |",
             "| --- | --: | --: | --- | --: | --: | --: | --: | --: | --- | --- |"]
     commands = []
