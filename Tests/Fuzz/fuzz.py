@@ -9,7 +9,8 @@
                                      and fuzz-tokenizer-json) executions: the recorded campaign
   fuzz.py recheck                    judge again the slow inputs the records hold (processor time alone)
   fuzz.py replay                     every committed regression input (Tests/Fuzz/Regressions) once
-  fuzz.py coverage [--harness H ...] edges covered in each harness's own source files, over its corpus
+  fuzz.py coverage [--harness H ...] line coverage of each harness's own source files by its corpus
+                                     (a build of its own for source-based coverage, in .build-fuzz-cov)
   fuzz.py table                      rewrite the results table of Tests/Fuzz/README.md from the records
 
 A run is made of segments of at most 10^6 executions, so that its progress is recorded as it
@@ -302,37 +303,74 @@ def replay():
     return 1 if failures else 0
 
 
+COVERAGE_SCRATCH = os.path.join(REPOSITORY, ".build-fuzz-cov")
+
+
+def build_coverage():
+    """The harnesses once more, instrumented for source-based coverage (`-profile-generate
+    -profile-coverage-mapping`, clang's `-fprofile-instr-generate -fcoverage-mapping`) instead of
+    the sanitizers, in debug, so that lines map one to one: what `coverage` replays corpora with."""
+    flags = ["--package-path", HERE, "--scratch-path", COVERAGE_SCRATCH,
+             "-Xswiftc", "-sanitize=fuzzer", "-Xswiftc", "-profile-generate", "-Xswiftc", "-profile-coverage-mapping",
+             "-Xswiftc", "-use-ld=lld", "-Xcc", "-fprofile-instr-generate", "-Xcc", "-fcoverage-mapping"]
+    for plan in [COVERAGE_SCRATCH + ".yaml", os.path.join(COVERAGE_SCRATCH, "debug.yaml"),
+                 os.path.join(COVERAGE_SCRATCH, "debug", "description.json")]:
+        if os.path.exists(plan):
+            os.remove(plan)
+    for harness in HARNESSES:
+        subprocess.run(NICE + ["swift", "build", "--product", harness] + flags, check=True)
+
+
+def harness_sources(harness):
+    """The files a harness is about, from its `sources` (files, or folders ending in /)."""
+    root = os.path.join(REPOSITORY, "Sources", "InferKit")
+    files = []
+    for source in HARNESSES[harness]["sources"]:
+        path = os.path.normpath(os.path.join(root, source))
+        files += sorted(glob.glob(os.path.join(path, "*.swift"))) if source.endswith("/") else [path]
+    return [f for f in files if os.path.exists(f)]
+
+
 def coverage(harnesses):
-    """Edges covered in the harness's own source files, by running its corpus once with
-    libFuzzer's -print_coverage (covered and uncovered edges per function)."""
-    sources_root = os.path.join(REPOSITORY, "Sources", "InferKit")
+    """Line coverage of each harness's own source files by its corpus: the corpus replayed once
+    through the coverage build, then `llvm-cov`."""
+    build_coverage()
+    tools = os.path.dirname(os.path.realpath(shutil.which("swift")))
+    profiles = os.path.join(COVERAGE_SCRATCH, "profiles")
+    os.makedirs(profiles, exist_ok=True)
     for harness in harnesses:
-        corpus = os.path.join(CORPORA, harness)
-        command = NICE + [os.path.join(BINARIES, harness), "-runs=0", "-print_coverage=1",
-                          f"-max_len={HARNESSES[harness]['max_len']}", corpus, os.path.join(SEEDS, harness)]
-        output = subprocess.run(command, capture_output=True, text=True, errors="replace", env=environment()).stderr
+        binary = os.path.join(COVERAGE_SCRATCH, "debug", harness)
+        for old in glob.glob(os.path.join(profiles, harness + "-*.profraw")):
+            os.remove(old)
+        env = environment()
+        env["LLVM_PROFILE_FILE"] = os.path.join(profiles, harness + "-%p.profraw")
+        corpora = [d for d in [os.path.join(CORPORA, harness), os.path.join(SEEDS, harness)] if os.path.isdir(d)]
+        subprocess.run(NICE + [binary, "-runs=0", f"-max_len={HARNESSES[harness]['max_len']}"] + corpora,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        merged = os.path.join(profiles, harness + ".profdata")
+        raw = glob.glob(os.path.join(profiles, harness + "-*.profraw"))
+        subprocess.run([os.path.join(tools, "llvm-profdata"), "merge", "-sparse", "-o", merged] + raw, check=True)
+        sources = harness_sources(harness)
+        exported = subprocess.run([os.path.join(tools, "llvm-cov"), "export", "-summary-only", binary,
+                                   "-instr-profile=" + merged] + sources, capture_output=True, text=True, check=True)
         files = {}
-        wanted = [os.path.normpath(os.path.join(sources_root, s)) for s in HARNESSES[harness]["sources"]]
-        for match in re.finditer(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) \S+ (\S+):\d+", output, re.M):
-            covered, total, path = int(match.group(1)), int(match.group(2)), os.path.normpath(match.group(3))
-            if any(path == w or path.startswith(w + "/") for w in wanted):
-                entry = files.setdefault(os.path.relpath(path, os.path.join(REPOSITORY, "Sources")), [0, 0])
-                entry[0] += covered
-                entry[1] += total
+        for entry in json.loads(exported.stdout)["data"][0]["files"]:
+            lines = entry["summary"]["lines"]
+            files[os.path.relpath(entry["filename"], os.path.join(REPOSITORY, "Sources"))] = [lines["covered"], lines["count"]]
         covered = sum(c for c, _ in files.values())
         total = sum(t for _, t in files.values())
         state = load_record(harness)
-        state["coverage"] = dict(covered=covered, total=total,
-                                 files={k: v for k, v in sorted(files.items())})
+        state["coverage"] = dict(covered=covered, total=total, files=dict(sorted(files.items())),
+                                 inputs=sum(len(os.listdir(d)) for d in corpora))
         save_record(harness, state)
-        print(f"{harness}: {covered}/{total} edges ({100 * covered / max(total, 1):.1f}%) in " + ", ".join(
+        print(f"{harness}: {covered}/{total} lines ({100 * covered / max(total, 1):.1f}%): " + ", ".join(
             f"{os.path.basename(k)} {100 * c / max(t, 1):.0f}%" for k, (c, t) in sorted(files.items())))
 
 
 def table():
     """The results table of README.md, between its markers, from the records."""
     rows = ["| harness | executions | goal | findings | slow on the wall clock only | edges (cov) | features (ft) | "
-            "corpus | peak RSS | coverage of its sources | recorded |",
+            "corpus | peak RSS | lines of its sources covered by its corpus | recorded |",
             "| --- | --: | --: | --- | --: | --: | --: | --: | --: | --- | --- |"]
     commands = []
     for harness in HARNESSES:
@@ -340,7 +378,8 @@ def table():
         if not state["executions"]:
             continue
         c = state.get("coverage")
-        cover = f"{100 * c['covered'] / max(c['total'], 1):.1f}% ({c['covered']}/{c['total']} edges)" if c else "-"
+        cover = (f"{100 * c['covered'] / max(c['total'], 1):.1f}% of {c['total']:,} lines: " + ", ".join(
+            f"{os.path.basename(k)} {100 * fc / max(ft, 1):.0f}%" for k, (fc, ft) in c["files"].items())) if c else "-"
         findings = ", ".join(os.path.basename(p) for p in state["findings"]) or "none"
         rows.append(f"| {harness} | {state['executions']:,} | {HARNESSES[harness]['goal']:,} | {findings} | "
                     f"{len(state['dismissed'])} | {state['cov']:,} | "
