@@ -27,6 +27,7 @@ import datetime
 import glob
 import json
 import os
+import platform
 import re
 import resource
 import shutil
@@ -310,9 +311,16 @@ def build_coverage():
     """The harnesses once more, instrumented for source-based coverage (`-profile-generate
     -profile-coverage-mapping`, clang's `-fprofile-instr-generate -fcoverage-mapping`) instead of
     the sanitizers, in debug, so that lines map one to one: what `coverage` replays corpora with."""
+    # libFuzzer without its main (the harnesses have their own) and without its instrumentation:
+    # only its driver is needed, to replay a corpus.
+    toolchain = os.path.dirname(os.path.dirname(os.path.realpath(shutil.which("swift"))))
+    driver = glob.glob(os.path.join(toolchain, "lib", "clang", "*", "lib", "linux",
+                                    f"libclang_rt.fuzzer_no_main-{platform.machine()}.a"))
+    if not driver:
+        sys.exit(f"libclang_rt.fuzzer_no_main-{platform.machine()}.a not found in the toolchain at {toolchain}")
     flags = ["--package-path", HERE, "--scratch-path", COVERAGE_SCRATCH,
-             "-Xswiftc", "-sanitize=fuzzer", "-Xswiftc", "-profile-generate", "-Xswiftc", "-profile-coverage-mapping",
-             "-Xswiftc", "-use-ld=lld", "-Xcc", "-fprofile-instr-generate", "-Xcc", "-fcoverage-mapping"]
+             "-Xswiftc", "-profile-generate", "-Xswiftc", "-profile-coverage-mapping", "-Xswiftc", "-use-ld=lld",
+             "-Xlinker", driver[0], "-Xlinker", "-lstdc++", "-Xcc", "-fprofile-instr-generate", "-Xcc", "-fcoverage-mapping"]
     for plan in [COVERAGE_SCRATCH + ".yaml", os.path.join(COVERAGE_SCRATCH, "debug.yaml"),
                  os.path.join(COVERAGE_SCRATCH, "debug", "description.json")]:
         if os.path.exists(plan):
