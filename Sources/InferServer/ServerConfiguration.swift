@@ -29,11 +29,14 @@ public struct ServerConfiguration: Sendable {
     /// The chat template for chat requests; nil: the model's own, or the built-in plain
     /// "User:/Assistant:" transcript when the model has none.
     public var chatTemplate: ChatTemplate?
+    /// How many connections may be open, how long a client may take, how large its headers.
+    public var connections: ConnectionLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
                 threadsPerSlot: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
                 contextShift: Bool = true, queueLimit: Int = 16, apiKey: String? = nil,
-                maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil) {
+                maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil,
+                connections: ConnectionLimits = ConnectionLimits()) {
         self.threadsPerSlot = threadsPerSlot
         self.cacheType = cacheType
         self.contextShift = contextShift
@@ -46,5 +49,6 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.modelID = modelID
         self.chatTemplate = chatTemplate
+        self.connections = connections
     }
 }

@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -51,6 +52,10 @@ class Server:
         return self
 
     def __exit__(self, kind, value, traceback):
+        if self.process.poll() is not None:
+            # It ended before it was told to (a crash, a sanitizer's report): say how.
+            sys.stderr.write(f"infer serve ended by itself with status {self.process.returncode}:\n"
+                             + "".join(self.stderr[-200:]))
         self.process.send_signal(signal.SIGTERM)
         try:
             self.exit_status = self.process.wait(self.stop_timeout)

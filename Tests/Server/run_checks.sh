@@ -19,7 +19,9 @@ skip() {
 }
 
 command -v python3 >/dev/null || skip "python3 not found"
-[ -x .build/debug/infer ] || skip ".build/debug/infer not built (run swift build)"
+# INFER_BINARY: another build of infer to check (make sanitize uses its sanitized one).
+binary=${INFER_BINARY:-.build/debug/infer}
+[ -x "$binary" ] || skip "$binary not built (run swift build)"
 [ -f "${INFER_SHARED:-../shared}/models/stories260K.gguf" ] || skip "shared test data not found: set INFER_SHARED (default ../shared)"
 
 venv=.build/python

@@ -121,7 +121,15 @@ struct Endpoints: Sendable {
 
     /// The request's JSON object, read up to the size limit.
     private func fields(of request: Request) async throws -> RequestFields {
-        let body = try await request.body.collect(upTo: maxBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch let error as any HTTPResponseError {
+            throw error  // 413
+        } catch {
+            // The connection ended before the body did (the client left, or its body deadline passed).
+            throw APIError.clientGone
+        }
         return try RequestFields(body: Array(body.readableBytesView))
     }
 }
