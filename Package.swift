@@ -20,9 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // Hummingbird's own dependencies, named for the modules the server imports.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
@@ -38,7 +39,9 @@ let package = Package(
             dependencies: [
                 "InferKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -59,10 +62,13 @@ let package = Package(
         // The README's library examples, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
         .executableTarget(name: "infer-batch-example", dependencies: ["InferKit"], path: "Examples/Batch"),
+        // The README's structured output example, compiled and run by the tests.
+        .executableTarget(name: "infer-structured-example", dependencies: ["InferKit"], path: "Examples/StructuredOutput"),
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).
         .executableTarget(name: "kernel-bench", dependencies: ["CKernels"], path: "Benchmarks/KernelBench",
                           cSettings: kernelFlags),
         .executableTarget(name: "pool-bench", dependencies: ["CKernels"], path: "Benchmarks/PoolBench"),
+        .executableTarget(name: "grammar-bench", dependencies: ["InferKit"], path: "Benchmarks/GrammarBench"),
         // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
@@ -72,6 +78,8 @@ let package = Package(
                 "InferServer",
                 "InferKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]

@@ -85,14 +85,16 @@ TARGET_AVX512 static void fgemm_avx512(const float *w, size_t w_stride, int rows
     }
 }
 
-static int has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f");
-    }
-    return cached;
+// Found when the library loads, before any thread can ask (a value cached on first use was
+// written by two sessions' threads at once: a data race).
+static int cpu_has_avx512;
+
+__attribute__((constructor)) static void find_avx512(void) {
+    __builtin_cpu_init();
+    cpu_has_avx512 = __builtin_cpu_supports("avx512f");
 }
+
+static int has_avx512(void) { return cpu_has_avx512; }
 #endif
 
 int infer_fgemm_supported(void) {

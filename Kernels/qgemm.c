@@ -60,15 +60,17 @@ TARGET_AVX512 static void quantize_block_avx512(const float *v, int8_t *out, flo
     *sum = d * (float)_mm512_reduce_add_epi32(total);
 }
 
-static int has_vnni(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-    }
-    return cached;
+// Found when the library loads, before any thread can ask (a value cached on first use was
+// written by two sessions' threads at once: a data race).
+static int cpu_has_vnni;
+
+__attribute__((constructor)) static void find_vnni(void) {
+    __builtin_cpu_init();
+    cpu_has_vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 }
+
+static int has_vnni(void) { return cpu_has_vnni; }
 #endif
 
 void infer_quantize_batch(const float *x, size_t x_stride, int n, int k, int8_t *q, float *scale, float *sum) {
@@ -133,6 +135,61 @@ static void pack_q4_K(const void *row, int b, uint8_t *u, float *scale, float *b
     *bias = -infer_fp16_to_fp32(block->dmin) * (float)m;
 }
 
+static void pack_q4_1(const void *row, int b, uint8_t *u, float *scale, float *bias) {
+    const block_q4_1 *block = (const block_q4_1 *)row + b;
+    uint8_t values[BLOCK];
+    for (int j = 0; j < 16; j++) {
+        values[j] = block->qs[j] & 15;
+        values[j + 16] = block->qs[j] >> 4;
+    }
+    put_words(u, values);
+    *scale = infer_fp16_to_fp32(block->d);
+    *bias = infer_fp16_to_fp32(block->m);
+}
+
+/// The 32 five-bit values of a q5_0 or q5_1 block: low nibbles as in q4_0, fifth bits from qh.
+static void five_bit_values(const uint8_t qh[4], const uint8_t qs[16], uint8_t values[BLOCK]) {
+    uint32_t high;
+    memcpy(&high, qh, 4);
+    for (int j = 0; j < 16; j++) {
+        values[j] = (uint8_t)((qs[j] & 15) | (((high >> j) & 1) << 4));
+        values[j + 16] = (uint8_t)((qs[j] >> 4) | (((high >> (j + 16)) & 1) << 4));
+    }
+}
+
+static void pack_q5_0(const void *row, int b, uint8_t *u, float *scale, float *bias) {
+    const block_q5_0 *block = (const block_q5_0 *)row + b;
+    uint8_t values[BLOCK];
+    five_bit_values(block->qh, block->qs, values);
+    put_words(u, values);
+    *scale = infer_fp16_to_fp32(block->d);
+    *bias = -16 * *scale;
+}
+
+static void pack_q5_1(const void *row, int b, uint8_t *u, float *scale, float *bias) {
+    const block_q5_1 *block = (const block_q5_1 *)row + b;
+    uint8_t values[BLOCK];
+    five_bit_values(block->qh, block->qs, values);
+    put_words(u, values);
+    *scale = infer_fp16_to_fp32(block->d);
+    *bias = infer_fp16_to_fp32(block->m);
+}
+
+static void pack_q5_K(const void *row, int b, uint8_t *u, float *scale, float *bias) {
+    const block_q5_K *block = (const block_q5_K *)row + b / 8;
+    int j = b % 8;  // the sub-block
+    uint8_t sc[8], m[8];
+    infer_k_scale_min(block->scales, sc, m);
+    uint8_t values[BLOCK];
+    const uint8_t *q = block->qs + 32 * (j / 2);
+    for (int l = 0; l < BLOCK; l++) {
+        values[l] = (uint8_t)(((j % 2 ? q[l] >> 4 : q[l]) & 15) | (((block->qh[l] >> j) & 1) << 4));
+    }
+    put_words(u, values);
+    *scale = infer_fp16_to_fp32(block->d) * (float)sc[j];
+    *bias = -infer_fp16_to_fp32(block->dmin) * (float)m[j];
+}
+
 /// One block of 8 rows of a q8_0 or q4_0 copy interleaved by 8 rows (x8_scaled_blocks.h) into
 /// the panel's lanes lane0 ..< lane0 + 8, straight from the copy: its 4-byte groups of 8 rows
 /// are already in the panel's order (rebuilding each row's block first took 10% of a Q8_0
@@ -192,6 +249,10 @@ static pack_fn packer(infer_type type) {
     case INFER_TYPE_Q8_0: return pack_q8_0;
     case INFER_TYPE_Q4_0: return pack_q4_0;
     case INFER_TYPE_Q4_K: return pack_q4_K;
+    case INFER_TYPE_Q4_1: return pack_q4_1;
+    case INFER_TYPE_Q5_0: return pack_q5_0;
+    case INFER_TYPE_Q5_1: return pack_q5_1;
+    case INFER_TYPE_Q5_K: return pack_q5_K;
     default: return NULL;
     }
 }

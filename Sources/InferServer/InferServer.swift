@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import InferKit
 import Logging
 import NIOCore
@@ -41,6 +42,7 @@ public final class InferServer: Service {
         guard (0...65535).contains(configuration.port) else { throw invalid("--port must be in 0...65535, not \(configuration.port)") }
         guard configuration.maxBodyBytes > 0 else { throw invalid("the body size limit must be positive") }
         if let key = configuration.apiKey, key.isEmpty { throw invalid("--api-key cannot be empty") }
+        if let problem = configuration.connections.problem() { throw invalid(problem) }
         self.configuration = configuration
         modelID = configuration.modelID ?? URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
         if let threads = configuration.threads, threads < 1 { throw invalid("--threads must be at least 1, not \(threads)") }
@@ -80,9 +82,7 @@ public final class InferServer: Service {
         endpoints.register(on: router)
         let app = Application(
             router: router,
-            // Connections that send nothing for a minute are closed; one waiting for its
-            // answer is not idle.
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnection()], idleTimeout: .seconds(60))),
+            server: httpServer(configuration.connections),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "infer"),
             onServerRunning: { [onListening, configuration] channel in
                 await onListening(channel.localAddress?.port ?? configuration.port)
@@ -99,6 +99,22 @@ public final class InferServer: Service {
             // Binding failed (the port is taken, the address is not this machine's).
             throw InferError.cannotOpen(path: "http://\(configuration.host):\(configuration.port)",
                                         reason: String(cString: strerror(error.errnoCode)))
+        }
+    }
+
+    /// HTTP/1.1 with the connection limits: at most `maxConnections` open (more are refused
+    /// with 503), deadlines for each phase of a request (`ConnectionDeadlines`, which replace
+    /// Hummingbird's idle timeout), and the decoder's bounds on a request's head.
+    private func httpServer(_ limits: ConnectionLimits) -> HTTPServerBuilder {
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ClientConnection(), RequestProgress()],
+            idleTimeout: nil,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+                                            maxHeaderFieldCount: limits.maxHeaderCount))
+        let openConnections = OpenConnections()
+        return HTTPServerBuilder { responder in
+            AdmittingHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: http1), limits: limits,
+                                  openConnections: openConnections)
         }
     }
 

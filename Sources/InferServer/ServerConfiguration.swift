@@ -32,13 +32,17 @@ public struct ServerConfiguration: Sendable {
     public var chatTemplate: ChatTemplate?
     /// Where `POST /slots/{id}?action=save|restore` keeps slot files; nil: slot actions are off.
     public var slotSavePath: String?
+    /// How many connections may be open, how long a client may take, how large its headers.
+    public var connections: ConnectionLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
                 threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
                 contextShift: Bool = true, queueLimit: Int = 16, apiKey: String? = nil,
                 maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil,
-                slotSavePath: String? = nil) {
+                slotSavePath: String? = nil,
+                connections: ConnectionLimits = ConnectionLimits()) {
         self.slotSavePath = slotSavePath
+        self.connections = connections
         self.threads = threads
         self.cacheType = cacheType
         self.contextShift = contextShift
@@ -51,5 +55,6 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.modelID = modelID
         self.chatTemplate = chatTemplate
+        self.connections = connections
     }
 }

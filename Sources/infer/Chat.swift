@@ -48,6 +48,8 @@ struct Chat: ParsableCommand {
     @Option(help: ArgumentHelp("Continue the conversation saved in FILE (its messages and KV cache), and save it there after every answer.", valueName: "file"))
     var promptCache: String?
 
+    @OptionGroup(title: "Output format") var format: OutputFormatOptions
+
     /// Set by SIGINT while an answer is being generated.
     static let interrupted = Atomic<Bool>(false)
 
@@ -61,8 +63,10 @@ struct Chat: ParsableCommand {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer,
                                                loading: interactive ? Terminal.loadingProgress(of: model ?? DefaultModel.name) : nil)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
+            var parameters = sampling.parameters(defaultMaxTokens: nil)
+            parameters.grammar = try format.load()
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
-                                       parameters: sampling.parameters(defaultMaxTokens: nil),
+                                       parameters: parameters,
                                        contextLength: ctx, threads: threads, cacheType: cache.cacheType,
                                        contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
@@ -93,6 +97,8 @@ struct Chat: ParsableCommand {
                 Terminal.note("error: \(error)")  // the chat goes on
             } catch let error as ChatTemplateError {
                 Terminal.note("error: the chat template failed: \(error)")
+            } catch let error as GrammarError {
+                Terminal.note("error: the grammar: \(error)")
             }
         }
     }
@@ -110,7 +116,7 @@ struct Chat: ParsableCommand {
                 answer += piece
                 Terminal.write(piece)
             case .finished(let reason, let stats):
-                chat.endTurn(answer: answer, stats: stats)
+                chat.endTurn(answer: answer, stats: stats, reason: reason)
                 if let promptCache { try chat.save(to: promptCache) }
                 Terminal.write(interactive ? "\n\n" : "\n")
                 if reason == .cancelled { Terminal.note("(stopped)") }
@@ -146,6 +152,7 @@ struct Chat: ParsableCommand {
                 repeat penalty \(p.repeatPenalty) over \(p.penaltyWindow), frequency \(p.frequencyPenalty), \
                 presence \(p.presencePenalty), max tokens \(p.maxTokens.map(String.init) ?? "unlimited"), \
                 seed \(p.seed.map(String.init) ?? "random"), stop \(p.stop), \
+                output \(p.grammar == nil ? "free text" : "constrained by a grammar"), \
                 context \(chat.contextUsed)/\(chat.contextLength), template: \(chat.templateOrigin)
                 """)
         case "/help":

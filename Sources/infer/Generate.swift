@@ -18,8 +18,8 @@ struct Generate: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
     var ctx: Int?
 
-    @Flag(help: "Print one JSON object (text, token counts, timings) instead of streaming.")
-    var json = false
+    @Flag(name: .customLong("json-report"), help: "Print one JSON object (text, token counts, timings) instead of streaming.")
+    var jsonReport = false
 
     // -t is --temperature, so threads have only the long name (llama.cpp's -t).
     @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
@@ -44,6 +44,8 @@ struct Generate: ParsableCommand {
     @Option(help: "With --prompts: prompts generated at once, their tokens computed together.")
     var parallel = 4
 
+    @OptionGroup(title: "Output format") var format: OutputFormatOptions
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if keep < 0 { throw ValidationError("--keep must be at least 0") }
@@ -61,6 +63,7 @@ struct Generate: ParsableCommand {
                 var parameters = sampling.parameters(defaultMaxTokens: 256)
                 parameters.contextShift = !noContextShift
                 parameters.keep = keep
+                parameters.grammar = try format.load()
                 let entries = try PromptBatch.read(prompts, defaults: parameters)
                 return try PromptBatch.run(entries, model: model, parallel: parallel, contextLength: ctx, threads: threads,
                                            cacheType: cache.cacheType)
@@ -75,9 +78,11 @@ struct Generate: ParsableCommand {
             var parameters = sampling.parameters(defaultMaxTokens: 256)
             parameters.contextShift = !noContextShift
             parameters.keep = keep
+            parameters.grammar = try format.load()
             if let promptCache { PromptCache.restore(session, from: promptCache) }
             var generator = try Generator(session: session, prompt: tokens, parameters: parameters)
             if let promptCache { try session.save(to: promptCache) }
+            let json = jsonReport
             if !json { Terminal.write(prompt) }
             var text = ""
             while let event = try generator.next() {
@@ -99,7 +104,7 @@ struct Generate: ParsableCommand {
     }
 }
 
-/// `infer generate --json` output.
+/// `infer generate --json-report` output.
 struct GenerateReport: Encodable {
     let text: String
     let finish_reason: String
@@ -109,6 +114,8 @@ struct GenerateReport: Encodable {
     let generation_seconds: Double
     let prompt_tokens_per_second: Double
     let generation_tokens_per_second: Double
+    /// Of generation_seconds, the time the grammar took (0 without one).
+    let grammar_seconds: Double
 
     init(text: String, reason: FinishReason, stats: GenerationStats) {
         self.text = text
@@ -119,6 +126,7 @@ struct GenerateReport: Encodable {
         generation_seconds = stats.generationSeconds
         prompt_tokens_per_second = stats.promptTokensPerSecond
         generation_tokens_per_second = stats.generationTokensPerSecond
+        grammar_seconds = stats.grammarSeconds
     }
 
     func json() throws -> String {

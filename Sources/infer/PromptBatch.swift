@@ -147,7 +147,7 @@ enum PromptBatch {
                              entries.count, generated, seconds, Double(generated) / max(seconds, 1e-9), min(parallel, entries.count)))
     }
 
-    /// The JSON line of a finished answer: generate --json's fields, with the line it came from.
+    /// The JSON line of a finished answer: generate --json-report's fields, with the line it came from.
     static func line(_ index: Int, _ entry: Entry, text: String, reason: FinishReason, stats: GenerationStats) throws -> String {
         try BatchReport(line: entry.line, report: GenerateReport(text: text, reason: reason, stats: stats), error: nil).json()
     }

@@ -51,13 +51,39 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory where POST /slots/{id}?action=save|restore keeps slot files (default: slot actions off).", valueName: "dir"))
     var slotSavePath: String?
 
+    @Option(help: "Connections open at once; more are answered 503 and closed.")
+    var maxConnections = ConnectionLimits().maxConnections
+
+    @Option(help: ArgumentHelp("Seconds from a request's first byte to the end of its headers (then 408).", valueName: "seconds"))
+    var headerTimeout = ConnectionLimits().headerTimeout.secondsValue
+
+    @Option(help: ArgumentHelp("Seconds from a request's headers to the end of its body (then 408).", valueName: "seconds"))
+    var bodyTimeout = ConnectionLimits().bodyTimeout.secondsValue
+
+    @Option(help: ArgumentHelp("Seconds a connection may stay open between requests (keep-alive).", valueName: "seconds"))
+    var idleTimeout = ConnectionLimits().idleTimeout.secondsValue
+
+    @Option(help: ArgumentHelp("Seconds an answer may wait for its client to read it (then the connection closes).", valueName: "seconds"))
+    var writeTimeout = ConnectionLimits().writeTimeout.secondsValue
+
+    @Option(help: ArgumentHelp("Largest request line and headers, in bytes (larger: 400).", valueName: "bytes"))
+    var maxHeaderBytes = ConnectionLimits().maxHeaderBytes
+
+    @Option(help: "Most header fields in a request (more: 400).")
+    var maxHeaders = ConnectionLimits().maxHeaderCount
+
     func run() async throws {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
                 host: host, port: port, parallel: parallel, contextLength: ctx, threads: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) }, slotSavePath: slotSavePath)
+                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) }, slotSavePath: slotSavePath,
+                connections: ConnectionLimits(
+                    maxConnections: maxConnections, headerTimeout: try duration(headerTimeout, "--header-timeout"),
+                    bodyTimeout: try duration(bodyTimeout, "--body-timeout"), idleTimeout: try duration(idleTimeout, "--idle-timeout"),
+                    writeTimeout: try duration(writeTimeout, "--write-timeout"), maxHeaderBytes: maxHeaderBytes,
+                    maxHeaderCount: maxHeaders))
             let server = try InferServer(model: loaded, configuration: configuration) { [host] port in
                 // Scripts that ask for port 0 read the port from this line.
                 Terminal.note("infer: listening on http://\(host):\(port)")
@@ -69,5 +95,20 @@ struct Serve: AsyncParsableCommand {
             try await server.runUntilSignalled()
             Terminal.note("infer: stopped")
         }
+    }
+
+    /// `seconds` from a flag as a duration; a value that is not a positive finite number is refused.
+    private func duration(_ seconds: Double, _ flag: String) throws -> Duration {
+        guard seconds.isFinite, seconds > 0, seconds <= 1e9 else {
+            throw InferError.invalidArgument("\(flag) must be a positive number of seconds, not \(seconds)")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as the flags take it.
+    var secondsValue: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

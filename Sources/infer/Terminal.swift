@@ -63,6 +63,7 @@ enum Terminal {
         switch error {
         case let error as InferError: note("error: \(error)")
         case let error as ChatTemplateError: note("error: \(error)")
+        case let error as GrammarError: note("error: the grammar: \(error)")
         default: return error
         }
         return ExitCode.failure

@@ -19,6 +19,29 @@ struct LibraryExampleTests {
         #expect(reuse.count == 2 && reuse[0].hasSuffix(" 0 reused from the cache]") && !reuse[1].hasSuffix(" 0 reused from the cache]"))
     }
 
+    @Test(.enabled(if: InferBinary.sharedAvailable, "shared test data not found: set INFER_SHARED (default ../shared)"))
+    func structuredExampleRunsAndPrintsJSONAndACall() throws {
+        let example = InferBinary.url.deletingLastPathComponent().appendingPathComponent("infer-structured-example")
+        let result = try CommandRunner.run(example, [InferBinary.shared("models/stories260K.gguf")], stdin: nil, timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let callLine = try #require(lines.firstIndex { $0.hasPrefix("get_weather(") }, "\(result.stdout)")
+        let document = lines[..<callLine].joined(separator: "\n")
+        let person = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any]
+        let hasFields = person?["name"] is String && person?["age"] is Int
+        #expect(hasFields, "\(result.stdout)")
+        let call = try #require(lines.first { $0.hasPrefix("get_weather(") })
+        let arguments = try JSONSerialization.jsonObject(with: Data(call.dropFirst("get_weather(".count).dropLast().utf8)) as? [String: Any]
+        let hasCity = arguments?["city"] is String
+        #expect(hasCity, "\(call)")
+    }
+
+    @Test func readmeShowsTheStructuredExampleCode() throws {
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let code = try String(contentsOf: Self.repository.appendingPathComponent("Examples/StructuredOutput/main.swift"), encoding: .utf8)
+        #expect(readme.contains("```swift\n" + code + "```"), "README.md's structured output example differs from Examples/StructuredOutput/main.swift")
+    }
+
     @Test func readmeShowsTheExampleCode() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
         let code = try String(contentsOf: Self.repository.appendingPathComponent("Examples/Chat/main.swift"), encoding: .utf8)

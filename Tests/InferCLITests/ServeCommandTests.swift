@@ -96,6 +96,13 @@ struct ServeCommandTests {
         #expect(parallel.status == 1 && parallel.stderr.contains("--parallel must be at least 1"))
         let missing = try InferBinary.run(["serve", "/no/model.gguf"])
         #expect(missing.status == 1 && missing.stderr.contains("/no/model.gguf"))
+        for (flag, value, message) in [("--header-timeout", "0", "--header-timeout must be a positive number of seconds"),
+                                       ("--idle-timeout", "nan", "--idle-timeout must be a positive number of seconds"),
+                                       ("--max-connections", "0", "--max-connections must be at least 1"),
+                                       ("--max-header-bytes", "100", "--max-header-bytes must be at least 1024")] {
+            let result = try InferBinary.run(["serve", Self.model, flag, value])
+            #expect(result.status == 1 && result.stderr.contains(message), "\(flag) \(value): \(result.stderr)")
+        }
     }
 
     @Test func portInUseExitsOne() throws {

@@ -119,4 +119,32 @@ struct QuantizedGEMMTests {
         }
         #expect(infer_qgemm_supported(infer_type(weights.type.rawValue)) != 0)
     }
+
+    /// The other types with a packing (five-bit and offset blocks, q5_K's sub-blocks) against the
+    /// scalar dequantization of the same random rows (DequantizationTests holds it to `gguf`'s).
+    @Test(arguments: [GGMLType.q4_1, .q5_0, .q5_1, .q5_K])
+    func packsEveryTypeLikeItsDequantization(_ type: GGMLType) throws {
+        let kind = KernelType.all.first { $0.type == type }!
+        let rows = 21, k = 512, n = 9
+        var random = TestRandom(seed: 17)
+        let bytes = (0..<rows).flatMap { _ in kind.randomRow(k, &random) }
+        let rowBytes = type.rowBytes(k)!
+        var w = [Float](repeating: 0, count: rows * k)
+        bytes.withUnsafeBytes { raw in
+            w.withUnsafeMutableBufferPointer { out in
+                for r in 0..<rows {
+                    infer_dequantize_row(kind.cType, raw.baseAddress! + r * rowBytes, out.baseAddress! + r * k, Int32(k))
+                }
+            }
+        }
+        #expect(infer_qgemm_supported(kind.cType) != 0)
+        let a = Activations(Self.random(n * k, seed: 6), n: n, k: k)
+        let x = a.values
+        bytes.withUnsafeBytes { raw in
+            Self.expectProducts(type: kind.cType, bytes: raw.baseAddress!, rowBytes: rowBytes, rows: rows, k: k,
+                                activations: a, tolerance: 1e-3) { t, r in
+                (0..<k).reduce(0.0) { $0 + Double(w[r * k + $1]) * Double(x[t * k + $1]) }
+            }
+        }
+    }
 }

@@ -36,6 +36,9 @@ struct ErrorTests {
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": \"\"}", "stop"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 2}", "n"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_p\": 0}", "top_p"),
+                // Positive, but 0 as the sampler's Float (found by the request fuzz harness).
+                ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_p\": 1e-320}", "top_p"),
+                ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"repeat_penalty\": 1e-320}", "repeat_penalty"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"seed\": \"x\"}", "seed"),
                 ("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream_options\": {\"include_usage\": 1}}",
                  "stream_options.include_usage"),

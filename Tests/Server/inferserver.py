@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -11,20 +12,25 @@ REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__f
 SHARED = os.environ.get("INFER_SHARED") or os.path.join(os.path.dirname(REPOSITORY), "shared")
 MODEL = os.path.join(SHARED, "models", "stories260K.gguf")
 INFER = os.environ.get("INFER_BINARY") or os.path.join(REPOSITORY, ".build", "debug", "infer")
+# Real pretrained models (../shared/tools/fetch-models.sh puts them here).
+MODELS = os.environ.get("INFER_MODELS") or "/tmp/infer-models"
 
 
 class Server:
     """`with Server(args) as server:` runs `infer serve MODEL --port 0 args...` until the block
     ends, then stops it with SIGTERM and checks that it exits 0 within `stop_timeout` seconds."""
 
-    def __init__(self, *args, stop_timeout=30):
+    def __init__(self, *args, model=MODEL, stop_timeout=30):
+        self.model = model
         self.args = list(args)
         self.stop_timeout = stop_timeout
         self.stderr = []
         self.exit_status = None
 
     def __enter__(self):
-        self.process = subprocess.Popen([INFER, "serve", MODEL, "--port", "0", *self.args],
+        if getattr(self, "port", None):
+            return self  # started already (real_model_server)
+        self.process = subprocess.Popen([INFER, "serve", self.model, "--port", "0", *self.args],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True)
         listening = threading.Event()
@@ -38,13 +44,18 @@ class Server:
                     listening.set()
 
         threading.Thread(target=read_stderr, daemon=True).start()
-        if not listening.wait(60):
+        if not listening.wait(120):
             self.process.kill()
+            self.process.wait()
             raise RuntimeError("infer serve did not start: " + "".join(self.stderr))
         self.base_url = f"http://127.0.0.1:{self.port}"
         return self
 
     def __exit__(self, kind, value, traceback):
+        if self.process.poll() is not None:
+            # It ended before it was told to (a crash, a sanitizer's report): say how.
+            sys.stderr.write(f"infer serve ended by itself with status {self.process.returncode}:\n"
+                             + "".join(self.stderr[-200:]))
         self.process.send_signal(signal.SIGTERM)
         try:
             self.exit_status = self.process.wait(self.stop_timeout)
@@ -63,6 +74,23 @@ class Server:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         raise RuntimeError("no VmRSS in /proc status")
+
+
+def real_model_server(names, *args):
+    """A started `Server` for the first of the model files `names` (in MODELS) that exists and
+    that infer runs (Qwen2.5-Coder needs its architecture); None when there is none. Use it
+    in a `with` block, which stops it."""
+    for name in names:
+        path = os.path.join(MODELS, name)
+        if not os.path.exists(path):
+            continue
+        server = Server(*args, model=path)
+        try:
+            server.__enter__()
+            return server
+        except RuntimeError as error:
+            print(f"      {name} does not run here: {str(error).splitlines()[-1] if str(error) else error}")
+    return None
 
 
 class Checks:

@@ -7,6 +7,7 @@ Run by `make test` (Tests/Server/run_checks.sh); needs only the standard library
 
 import http.client
 import json
+import os
 import statistics
 import sys
 import threading
@@ -169,7 +170,12 @@ def main():
         growth = rounds[1][4] - rounds[0][4]
         print(f"memory: {rss_start / 1024:.1f} MiB at start, {rounds[0][4] / 1024:.1f} MiB after round 1, "
               f"{rounds[1][4] / 1024:.1f} MiB after round 2 ({growth:+d} KiB)")
-        checks.check("memory does not grow from round 1 to round 2 (within 2 MiB)", growth <= 2048, f"{growth:+d} KiB")
+        if os.environ.get("INFER_SANITIZER"):
+            # A sanitized allocator keeps freed memory in quarantine: the size of the process says
+            # nothing of leaks there (LeakSanitizer checks those when the server exits).
+            print(f"skip  memory does not grow from round 1 to round 2 (under {os.environ['INFER_SANITIZER']} sanitizer)")
+        else:
+            checks.check("memory does not grow from round 1 to round 2 (within 2 MiB)", growth <= 2048, f"{growth:+d} KiB")
 
         status, state = health(port)
         checks.check("the server still answers /health", status == 200 and state["status"] == "ok", state)

@@ -1,8 +1,10 @@
 """The official `openai` Python client talks to `infer serve` unchanged: models list, chat
-completion, streamed chat, completion, streamed completion, and its typed errors.
+completion, streamed chat, completion, streamed completion, structured output, logprobs, and its
+typed errors (parameters infer cannot honour among them).
 
 Run by `make test` (Tests/Server/run_checks.sh) after building; needs `pip install openai`."""
 
+import json
 import sys
 
 import openai
@@ -57,6 +59,41 @@ def main():
         pieces = list(client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=20, temperature=0,
                                                 stream=True))
         checks.check("streamed completion equals the whole one", "".join(p.choices[0].text for p in pieces) == text)
+
+        schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}, "legs": {"type": "integer", "minimum": 0, "maximum": 8}},
+                  "required": ["name", "legs"], "additionalProperties": False}
+        structured = client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Tell me about a cat."}], max_tokens=100, temperature=1, seed=4,
+            response_format={"type": "json_schema", "json_schema": {"name": "animal", "schema": schema, "strict": True}})
+        document = json.loads(structured.choices[0].message.content)
+        print(f"      json_schema answer: {document}")
+        checks.check("response_format json_schema gives a document of the schema",
+                     set(document) == {"name", "legs"} and 0 <= document["legs"] <= 8, document)
+        checks.check("a complete document ends the answer", structured.choices[0].finish_reason == "stop")
+
+        scored = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=6,
+                                                temperature=0, logprobs=True, top_logprobs=2)
+        entries = scored.choices[0].logprobs.content
+        checks.check("chat logprobs: one entry per token, two alternatives each",
+                     len(entries) == 6 and all(len(e.top_logprobs) == 2 and e.logprob <= 0 for e in entries), entries)
+        text_scored = client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=5, temperature=0, logprobs=2)
+        checks.check("completion logprobs: tokens and their logprobs",
+                     len(text_scored.choices[0].logprobs.tokens) == 5 and len(text_scored.choices[0].logprobs.token_logprobs) == 5,
+                     text_scored.choices[0].logprobs)
+
+        for name, kwargs, param, words in [
+            ("a schema keyword infer cannot honour", {"response_format": {"type": "json_schema", "json_schema": {
+                "name": "x", "schema": {"type": "object", "properties": {"n": {"type": "integer", "multipleOf": 3}}}}}},
+             "response_format.json_schema.schema", "multipleOf"),
+            ("several choices", {"n": 2}, "n", "n = 1"),
+            ("a parameter infer lacks", {"extra_body": {"audio": {"voice": "alloy"}}}, "audio", "audio"),
+        ]:
+            try:
+                client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, **kwargs)
+                checks.check(f"{name} is refused", False)
+            except openai.BadRequestError as error:
+                checks.check(f"{name} is refused naming '{param}'",
+                             error.body.get("param") == param and words in error.body.get("message", ""), error)
 
         try:
             client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])

@@ -11,6 +11,10 @@ import Foundation
 ///     if case .text(let piece, _) = event { print(piece, terminator: "") }
 /// }
 /// ```
+///
+/// With `tools`, the model may answer with calls: each answer is parsed (see
+/// `ToolCallStream`), and `lastReply` holds its text and calls; send the results back with
+/// `reply(with:)`.
 public final class ChatSession: @unchecked Sendable {
     public let model: Model
     /// Renders the conversation and encodes it.
@@ -27,6 +31,15 @@ public final class ChatSession: @unchecked Sendable {
     public private(set) var messages: [ChatMessage] = []
     /// The statistics of the last answer.
     public private(set) var lastStats = GenerationStats()
+    /// Functions the model may call.
+    public var tools: [Tool]
+    /// Whether the model must call one (`required`, a named function: the answer is then
+    /// constrained to well-formed calls), may (`auto`), or may not (`none`).
+    public var toolChoice: ToolChoice = .auto
+    /// Several calls may come in one answer (with `required`).
+    public var parallelToolCalls = true
+    /// The last answer: its text and the calls parsed from it.
+    public private(set) var lastReply = ChatReply(content: nil, toolCalls: [], finishReason: .stop, stats: GenerationStats())
     let session: Session
 
     /// - Parameters:
@@ -37,8 +50,10 @@ public final class ChatSession: @unchecked Sendable {
     ///   - cacheType: how the KV cache stores keys and values.
     public init(model: Model, template: ChatTemplate? = nil, systemPrompt: String? = nil,
                 parameters: GenerateParameters = GenerateParameters(), contextLength: Int? = nil,
-                threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType, contextShift: Bool = true) throws {
+                threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType, contextShift: Bool = true,
+                tools: [Tool] = []) throws {
         self.model = model
+        self.tools = tools
         chatPrompt = try ChatPrompt(model: model, template: template)
         self.parameters = parameters
         self.contextShift = contextShift
@@ -64,24 +79,69 @@ public final class ChatSession: @unchecked Sendable {
 
     /// The prompt for the conversation plus `next` (if given), with the assistant header.
     public func prompt(adding next: ChatMessage? = nil) throws -> String {
-        try chatPrompt.text(for: messages + (next.map { [$0] } ?? []))
+        let conversation = messages + (next.map { [$0] } ?? [])
+        return usesTools(conversation) ? try chatPrompt.text(for: conversation, tools: shownTools)
+                                       : try chatPrompt.text(for: conversation)
+    }
+
+    /// The tools the model is shown (none with `toolChoice` `.none`).
+    private var shownTools: [Tool] { toolChoice == .none ? [] : tools }
+
+    /// Whether the conversation needs the tool-aware rendering: tools are shown, or earlier
+    /// calls and results are in it.
+    private func usesTools(_ conversation: [ChatMessage]) -> Bool {
+        !shownTools.isEmpty || conversation.contains { $0.role == "tool" || $0["tool_calls"] != nil }
+    }
+
+    private func tokens(for conversation: [ChatMessage]) throws -> [Int] {
+        usesTools(conversation) ? try chatPrompt.tokens(for: conversation, tools: shownTools)
+                                : try chatPrompt.tokens(for: conversation)
     }
 
     /// Streams the model's answer to `text`. When it ends (or the reader stops early), the
     /// answer as far as it got joins the conversation.
     public func respond(to text: String) -> GenerationStream {
-        GenerationStream(start: { try self.beginTurn(.user(text)) },
-                         completion: { answer, stats in self.endTurn(answer: answer, stats: stats ?? GenerationStats()) })
+        respond(with: [.user(text)])
+    }
+
+    /// Streams the model's answer after `newMessages` (a user message, tool results...).
+    public func respond(with newMessages: [ChatMessage]) -> GenerationStream {
+        GenerationStream(start: { try self.beginTurn(newMessages) },
+                         completion: { answer, stats, reason in
+                             self.endTurn(answer: answer, stats: stats ?? GenerationStats(), reason: reason)
+                         })
+    }
+
+    /// The model's whole answer to `text`: its text and tool calls.
+    public func reply(to text: String) async throws -> ChatReply {
+        try await reply(with: [.user(text)])
+    }
+
+    /// The model's whole answer after the results of its calls.
+    public func reply(with results: [ToolResult]) async throws -> ChatReply {
+        try await reply(with: results.map(\.message))
+    }
+
+    /// The model's whole answer after `newMessages`.
+    public func reply(with newMessages: [ChatMessage]) async throws -> ChatReply {
+        for try await _ in respond(with: newMessages) {}
+        return lastReply
     }
 
     /// Adds `message` and prepares the answer's generator: renders the conversation,
     /// making room by dropping the oldest turns if needed, and reuses the cached prefix.
     /// Call `endTurn` with the answer when the generator finishes.
     public func beginTurn(_ message: ChatMessage) throws -> Generator {
-        var candidate = messages + [message]
+        try beginTurn([message])
+    }
+
+    /// Adds `newMessages` and prepares the answer's generator (see `beginTurn(_:)`). With
+    /// `toolChoice` `.required` or a function, the answer is constrained to calls.
+    public func beginTurn(_ newMessages: [ChatMessage]) throws -> Generator {
+        var candidate = messages + newMessages
         // Leave room for an answer: the token budget, or a quarter of the context.
         let reserve = min(parameters.maxTokens ?? session.contextLength / 4, session.contextLength / 2)
-        var tokens = try chatPrompt.tokens(for: candidate)
+        var tokens = try self.tokens(for: candidate)
         while tokens.count + reserve > session.contextLength {
             guard contextShift else {
                 throw InferError.contextFull(needed: tokens.count + reserve, capacity: session.contextLength)
@@ -93,9 +153,16 @@ public final class ChatSession: @unchecked Sendable {
             var end = oldest + 1
             while end < candidate.count - 1 && candidate[end].role != "user" { end += 1 }
             candidate.removeSubrange(oldest..<end)
-            tokens = try chatPrompt.tokens(for: candidate)
+            tokens = try self.tokens(for: candidate)
         }
         var parameters = parameters
+        switch toolChoice {
+        case .required, .function:
+            parameters.grammar = try ToolCallGrammar.grammar(tools: tools, choice: toolChoice, format: chatPrompt.toolCallFormat,
+                                                             parallel: parallelToolCalls, tokenizer: model.tokenizer)
+        case .auto, .none:
+            break
+        }
         if !contextShift {
             parameters.contextShift = false
         } else if parameters.keep == 0 {
@@ -121,9 +188,21 @@ public final class ChatSession: @unchecked Sendable {
 
     /// Records the answer the generator produced. Surrounding whitespace is dropped: the
     /// template puts its own between turns (and a reply to "Assistant:" starts with a space).
-    public func endTurn(answer: String, stats: GenerationStats) {
-        messages.append(.assistant(answer.trimmingCharacters(in: .whitespacesAndNewlines)))
+    public func endTurn(answer: String, stats: GenerationStats, reason: FinishReason = .stop) {
         lastStats = stats
+        guard !shownTools.isEmpty else {
+            let text = answer.trimmingCharacters(in: .whitespacesAndNewlines)
+            messages.append(.assistant(text))
+            lastReply = ChatReply(content: text, toolCalls: [], finishReason: reason, stats: stats)
+            return
+        }
+        let format = chatPrompt.toolCallFormat
+        let (content, parsed) = ToolCallStream.parse(answer, format: format)
+        let calls = parsed.map { ToolCall(id: ToolCall.makeID(for: format), name: $0.name, arguments: $0.arguments.jsonText) }
+        var extra = JSONObject()
+        if !calls.isEmpty { extra["tool_calls"] = .array(calls.map(\.json)) }
+        messages.append(ChatMessage(role: "assistant", content: content.map { .string($0) }, extra: extra))
+        lastReply = ChatReply(content: content, toolCalls: calls, finishReason: reason, stats: stats)
     }
 }
 
@@ -158,3 +237,10 @@ extension ChatSession {
     }
 }
 
+/// A whole answer of a `ChatSession`: its text (nil when it only calls tools) and calls.
+public struct ChatReply: Sendable, Equatable {
+    public let content: String?
+    public let toolCalls: [ToolCall]
+    public let finishReason: FinishReason
+    public let stats: GenerationStats
+}

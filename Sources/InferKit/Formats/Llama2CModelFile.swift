@@ -52,22 +52,23 @@ enum Llama2CModelFile {
 
         let L = config.layerCount, dim = config.dim, hidden = config.hiddenDim
         let vocab = config.vocabularySize, kvDim = config.kvDim
-        // (name, rows, cols) of every matrix, in file order.
-        var matrixShapes: [(String, Int, Int)] = [("tok_embeddings", vocab, dim)]
-        for (name, rows, cols) in [("wq", dim, dim), ("wk", kvDim, dim), ("wv", kvDim, dim), ("wo", dim, dim),
-                                   ("w1", hidden, dim), ("w2", dim, hidden), ("w3", hidden, dim)] {
-            for l in 0..<L { matrixShapes.append(("layers.\(l).\(name)", rows, cols)) }
-        }
-        if !shared { matrixShapes.append(("output", vocab, dim)) }
-        let normCount = 2 * L * dim + dim
+        // (name, rows, cols) of the matrices each layer has, in file order.
+        let layerShapes = [("wq", dim, dim), ("wk", kvDim, dim), ("wv", kvDim, dim), ("wo", dim, dim),
+                           ("w1", hidden, dim), ("w2", dim, hidden), ("w3", hidden, dim)]
+        // The file's size is checked against the header before anything is sized by the header
+        // (a hostile one claims 2^24 layers of 2^24 x 2^24 matrices), with arithmetic that stops
+        // at overflow (nil): no file holds that many bytes.
+        let embeddingValues = vocab * dim  // at most 2^48
+        let matrixValues = Checked.sum([embeddingValues, shared ? 0 : embeddingValues]
+                                       + layerShapes.map { Checked.product(L, $0.1 * $0.2) })
+        let normCount = Checked.sum([Checked.product(2 * L, dim), dim])
 
         var section = Sections(file: file)
         let weights: ModelWeights
         switch version {
         case 0:
             let ropeTableFloats = config.contextLength * config.headDim  // freq_cis_real + imag
-            let expected = 28 + 4 * (normCount + matrixShapes.reduce(0) { $0 + $1.1 * $1.2 } + ropeTableFloats)
-            try checkSize(file, expected: expected)
+            try checkSize(file, expected: Checked.sum([28, Checked.product(4, Checked.sum([normCount, matrixValues, ropeTableFloats]))]))
             section.offset = 28
             let embedding = section.f32Matrix(rows: vocab, cols: dim)
             let attNorm = section.f32Vectors(count: L, length: dim)
@@ -85,8 +86,7 @@ enum Llama2CModelFile {
             weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
                                ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
         case 1:
-            let expected = 256 + 4 * (normCount + matrixShapes.reduce(0) { $0 + $1.1 * $1.2 })
-            try checkSize(file, expected: expected)
+            try checkSize(file, expected: Checked.sum([256, Checked.product(4, Checked.sum([normCount, matrixValues]))]))
             section.offset = 256
             let attNorm = section.f32Vectors(count: L, length: dim)
             let ffnNorm = section.f32Vectors(count: L, length: dim)
@@ -107,11 +107,12 @@ enum Llama2CModelFile {
             guard groupSize > 0, groupSize <= 1 << 16, groupSize % 4 == 0 else {
                 throw invalid("group size \(groupSize) is out of range")
             }
-            for (name, rows, cols) in matrixShapes where (rows * cols) % groupSize != 0 {
+            for (name, rows, cols) in [("tok_embeddings", vocab, dim)] + layerShapes where (rows * cols) % groupSize != 0 {
                 throw invalid("\(name) has \(rows * cols) values, not a multiple of the group size \(groupSize)")
             }
-            let quantBytes = matrixShapes.reduce(0) { $0 + $1.1 * $1.2 + 4 * ($1.1 * $1.2 / groupSize) }
-            try checkSize(file, expected: 256 + 4 * normCount + quantBytes)
+            // Every matrix's values as int8, then one f32 scale per group.
+            let quantBytes = Checked.sum([matrixValues, Checked.product(4, matrixValues.map { $0 / groupSize })])
+            try checkSize(file, expected: Checked.sum([256, Checked.product(4, normCount), quantBytes]))
             section.offset = 256
             let attNorm = section.f32Vectors(count: L, length: dim)
             let ffnNorm = section.f32Vectors(count: L, length: dim)
@@ -129,7 +130,11 @@ enum Llama2CModelFile {
         return Loaded(config: config, weights: weights, version: version)
     }
 
-    private static func checkSize(_ file: MappedFile, expected: Int) throws {
+    /// `expected` nil: the header describes more bytes than an Int can count.
+    private static func checkSize(_ file: MappedFile, expected: Int?) throws {
+        guard let expected else {
+            throw InferError.invalidFile(path: file.path, problem: "its header describes more weights than any file can hold: the header is corrupt")
+        }
         if file.size < expected {
             throw InferError.invalidFile(path: file.path, problem: "file is truncated: its header needs \(expected) bytes of weights but the file has \(file.size)")
         }
@@ -146,6 +151,26 @@ enum Llama2CModelFile {
                          ffnNorm: ffnNorm[l], gate: w1[l], up: w3[l], down: w2[l])
         }
         return ModelWeights(tokenEmbedding: embedding, layers: layers, outputNorm: finalNorm, output: output)
+    }
+
+    /// Sums and products of sizes from a header, nil once one overflows.
+    private enum Checked {
+        static func product(_ a: Int?, _ b: Int?) -> Int? {
+            guard let a, let b else { return nil }
+            let (result, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? nil : result
+        }
+
+        static func sum(_ terms: [Int?]) -> Int? {
+            var total = 0
+            for term in terms {
+                guard let term else { return nil }
+                let (result, overflow) = total.addingReportingOverflow(term)
+                if overflow { return nil }
+                total = result
+            }
+            return total
+        }
     }
 
     /// Walks the weight sections in file order. Sizes were checked against the file first.

@@ -25,6 +25,8 @@ public final class BatchGenerator: @unchecked Sendable {
     public struct Update: Sendable {
         public let id: Int
         public let result: Result<GenerationEvent, any Error>
+        /// With `GenerateParameters.logprobs`: the log-probabilities of a `.text` event's tokens.
+        public var logprobs: [TokenLogprob] = []
 
         /// The event, or nil for a failure.
         public var event: GenerationEvent? { try? result.get() }
@@ -215,14 +217,14 @@ public final class BatchGenerator: @unchecked Sendable {
 
     /// Passes on the events `m`'s generator queued; after `.finished`, `m` leaves the batch.
     private func emit(_ m: Member, into updates: inout [Update]) {
-        for event in m.generator!.takeEvents() {
+        for (event, logprobs) in m.generator!.takeEvents() {
             if case .finished(let reason, let stats) = event {
                 members.removeAll { $0 === m }
                 var stats = m.stats(stats)
                 stats.generationSeconds = seconds(clock.now - (m.generationStart ?? clock.now))
                 updates.append(Update(id: m.id, result: .success(.finished(reason, stats))))
             } else {
-                updates.append(Update(id: m.id, result: .success(event)))
+                updates.append(Update(id: m.id, result: .success(event), logprobs: logprobs))
             }
         }
     }

@@ -28,10 +28,19 @@ public struct GenerateParameters: Sendable, Equatable {
     public var contextShift = true
     /// Tokens at the start that a context shift keeps, besides a leading BOS (llama.cpp's n_keep).
     public var keep = 0
+    /// The grammar the text must follow (GBNF, or made from a JSON Schema): other tokens are
+    /// never sampled, and generation ends when the text is complete. Nil: free text.
+    public var grammar: Grammar?
+    /// Added to these tokens' logits before sampling (OpenAI's `logit_bias`, -100...100).
+    public var logitBias: [Int: Float] = [:]
+    /// Report each generated token's log-probability and this many most likely alternatives
+    /// (0...20; read them from `Generator.logprobs`). Nil: none.
+    public var logprobs: Int?
 
     public init(maxTokens: Int? = nil, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95,
                 minP: Float = 0.05, repeatPenalty: Float = 1.0, frequencyPenalty: Float = 0,
-                presencePenalty: Float = 0, penaltyWindow: Int = 64, seed: UInt64? = nil, stop: [String] = []) {
+                presencePenalty: Float = 0, penaltyWindow: Int = 64, seed: UInt64? = nil, stop: [String] = [],
+                grammar: Grammar? = nil, logitBias: [Int: Float] = [:], logprobs: Int? = nil) {
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.topK = topK
@@ -43,10 +52,16 @@ public struct GenerateParameters: Sendable, Equatable {
         self.penaltyWindow = penaltyWindow
         self.seed = seed
         self.stop = stop
+        self.grammar = grammar
+        self.logitBias = logitBias
+        self.logprobs = logprobs
     }
 
     /// Greedy decoding: always the most likely token.
     public static var greedy: GenerateParameters { GenerateParameters(temperature: 0) }
+
+    /// The most alternatives `logprobs` may ask for (OpenAI's limit).
+    public static let maxLogprobs = 20
 
     /// Checks every value is in range.
     public func validate() throws {
@@ -61,5 +76,11 @@ public struct GenerateParameters: Sendable, Equatable {
         guard penaltyWindow >= 0 else { throw fail("penalty window must be at least 0, not \(penaltyWindow)") }
         if stop.contains("") { throw fail("a stop string cannot be empty") }
         guard keep >= 0 else { throw fail("tokens to keep must be at least 0, not \(keep)") }
+        if let (token, bias) = logitBias.first(where: { !$0.value.isFinite || abs($0.value) > 100 }) {
+            throw fail("the logit bias of token \(token) must be between -100 and 100, not \(bias)")
+        }
+        if let logprobs, !(0...Self.maxLogprobs).contains(logprobs) {
+            throw fail("logprobs must be in 0...\(Self.maxLogprobs), not \(logprobs)")
+        }
     }
 }

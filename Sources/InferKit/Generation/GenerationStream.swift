@@ -9,8 +9,8 @@ public struct GenerationStream: AsyncSequence, Sendable {
     public typealias Element = GenerationEvent
 
     /// Called once when generation ends or the stream is abandoned: the text produced and,
-    /// when it finished, the statistics.
-    typealias Completion = @Sendable (_ text: String, _ stats: GenerationStats?) -> Void
+    /// when it finished, the statistics and the reason (an abandoned stream: `.cancelled`).
+    typealias Completion = @Sendable (_ text: String, _ stats: GenerationStats?, _ reason: FinishReason) -> Void
 
     private let start: @Sendable () throws -> Generator
     private let completion: Completion?
@@ -68,20 +68,20 @@ public struct GenerationStream: AsyncSequence, Sendable {
             guard let event = try generator!.next() else { return nil }
             switch event {
             case .text(let piece, _): text += piece
-            case .finished(_, let stats): complete(stats)
+            case .finished(let reason, let stats): complete(stats, reason)
             }
             return event
         }
 
-        private func complete(_ stats: GenerationStats?) {
+        private func complete(_ stats: GenerationStats?, _ reason: FinishReason) {
             guard !completed else { return }
             completed = true
-            completion?(text, stats)
+            completion?(text, stats, reason)
         }
 
         /// A reader that stopped early still gets its partial answer recorded.
         deinit {
-            if generator != nil { complete(nil) }
+            if generator != nil { complete(nil, .cancelled) }
         }
     }
 }

@@ -23,6 +23,8 @@ public struct GenerationStats: Sendable, Equatable {
     public var generationSeconds = 0.0
     /// Times the context was full and shifted during generation.
     public var contextShifts = 0
+    /// Of `generationSeconds`, the time the grammar took to find the allowed tokens.
+    public var grammarSeconds = 0.0
 
     public init() {}
 
@@ -41,11 +43,20 @@ public enum GenerationEvent: Sendable, Equatable {
 }
 
 /// Generates from a session one token at a time: samples with the chain, stops on
-/// end-of-generation tokens, stop strings, the token budget or a full context, and yields
-/// UTF-8-complete text. Synchronous; `Session.generate` wraps it as an AsyncSequence.
+/// end-of-generation tokens, stop strings, a complete grammar, the token budget or a full
+/// context, and yields UTF-8-complete text. Synchronous; `Session.generate` wraps it as an
+/// AsyncSequence.
 public struct Generator {
     public let session: Session
     private var sampler: SamplerChain
+    /// Follows `GenerateParameters.grammar`, when there is one.
+    public let grammar: GrammarMatcher?
+    private let logprobCount: Int?
+    private var pendingLogprobs: [TokenLogprob] = []
+    /// With `GenerateParameters.logprobs`: the log-probabilities of the tokens of the last
+    /// `.text` event `next()` returned, one per token.
+    public private(set) var logprobs: [TokenLogprob] = []
+    private var queuedLogprobs: [[TokenLogprob]] = []
     private var detokenizer: StreamingDetokenizer
     private var stopStrings: StopStringMatcher
     private let stopTokens: Set<Int>
@@ -65,14 +76,29 @@ public struct Generator {
     ///   - prompt: the full token sequence the model should continue; the part the session
     ///     already holds is not computed again.
     ///   - dropLeadingWhitespace: leave out whitespace before the first visible character
-    ///     (an answer after "Assistant:" starts with a space).
+    ///     (an answer after "Assistant:" starts with a space). Not with a grammar: the
+    ///     grammar decides what comes first.
+    /// - Throws: `InferError` for parameters out of range, `GrammarError` for a grammar whose
+    ///   token terminals the vocabulary does not have.
     public init(session: Session, prompt: [Int], parameters: GenerateParameters,
                 dropLeadingWhitespace: Bool = false) throws {
-        self.dropLeadingWhitespace = dropLeadingWhitespace
+        self.dropLeadingWhitespace = dropLeadingWhitespace && parameters.grammar == nil
         try parameters.validate()
         guard !prompt.isEmpty else { throw InferError.invalidArgument("the prompt is empty: there is nothing to continue") }
+        let vocabularySize = session.model.tokenizer.vocabularySize
+        if let token = parameters.logitBias.keys.first(where: { !(0..<vocabularySize).contains($0) }) {
+            throw InferError.invalidArgument("logit bias for token \(token), which is outside the vocabulary (0..<\(vocabularySize))")
+        }
         self.session = session
-        sampler = SamplerChain(parameters: parameters)
+        // The detokenizer drops the first token's leading space at the start of a text; so
+        // must the grammar.
+        let startsText = prompt.last == session.model.tokenizer.special.bos
+        grammar = try parameters.grammar.map {
+            try GrammarMatcher(grammar: $0, model: session.model,
+                               skipsLeadingSpace: startsText && session.model.tokenizer.stripsLeadingSpace)
+        }
+        logprobCount = parameters.logprobs
+        sampler = SamplerChain(parameters: parameters, grammar: grammar)
         stopStrings = StopStringMatcher(parameters.stop)
         stopTokens = session.model.endOfGenerationTokens
         maxTokens = parameters.maxTokens
@@ -93,7 +119,7 @@ public struct Generator {
 
     /// The next event; nil after `.finished` has been returned.
     public mutating func next() throws -> GenerationEvent? {
-        if !queued.isEmpty { return queued.removeFirst() }
+        if let event = takeQueued() { return event }
         guard !done else { return nil }
         let start = clock.now
         defer { generationTime += clock.now - start }
@@ -102,7 +128,14 @@ public struct Generator {
             try session.append([token])
             appended(token)
         }
-        return queued.isEmpty ? nil : queued.removeFirst()
+        return takeQueued()
+    }
+
+    /// The first queued event, its tokens' log-probabilities in `logprobs`.
+    private mutating func takeQueued() -> GenerationEvent? {
+        guard !queued.isEmpty else { return nil }
+        logprobs = queuedLogprobs.removeFirst()
+        return queued.removeFirst()
     }
 
     // A step of generation in two halves around the token's forward pass, so that several
@@ -113,6 +146,10 @@ public struct Generator {
     /// is full.
     mutating func chooseToken() throws -> Int? {
         guard !done else { return nil }
+        if let grammar, grammar.isComplete {
+            queueFinish(.stop)
+            return nil
+        }
         if let maxTokens, stats.generatedTokens >= maxTokens {
             queueFinish(.length)
             return nil
@@ -127,10 +164,26 @@ public struct Generator {
             try session.shiftContext(keep: keep, discard: (held - keep) / 2)
             stats.contextShifts += 1
         }
+        if let grammar {
+            // The mask is computed here, timed, and kept by the matcher for the sampler's grammar step.
+            let maskStart = clock.now
+            let allowed = grammar.allowedTokens()
+            stats.grammarSeconds += seconds(clock.now - maskStart)
+            if let failure = grammar.failure { throw failure }
+            if allowed.isEmpty {
+                throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
+            }
+        }
         let token = sampler.sample(logits: session.logits, history: session.tokens[...])
         if stopTokens.contains(token) {
             queueFinish(.stop)
             return nil
+        }
+        if let grammar, !grammar.accept(token) {
+            throw InferError.invalidArgument("the sampler chose token \(token), which the grammar does not allow")
+        }
+        if let logprobCount {
+            pendingLogprobs.append(TokenLogprob(token: token, logits: session.logits, top: logprobCount))
         }
         stats.generatedTokens += 1
         return token
@@ -149,18 +202,21 @@ public struct Generator {
         if stopped { return queueFinish(.stopString, text: text) }
         if !text.isEmpty {
             queued.append(.text(text, tokens: pendingTokens))
+            queuedLogprobs.append(pendingLogprobs)
             pendingTokens.removeAll()
+            pendingLogprobs.removeAll()
         }
     }
 
-    /// The events queued by the halves of a step (or by `cancel()`), in order.
-    mutating func takeEvents() -> [GenerationEvent] {
-        defer { queued.removeAll() }
-        return queued
+    /// The events queued by the halves of a step (or by `cancel()`), in order, each with the
+    /// log-probabilities of its tokens (empty unless `GenerateParameters.logprobs` asked).
+    mutating func takeEvents() -> [(event: GenerationEvent, logprobs: [TokenLogprob])] {
+        defer {
+            queued.removeAll()
+            queuedLogprobs.removeAll()
+        }
+        return Array(zip(queued, queuedLogprobs)).map { (event: $0.0, logprobs: $0.1) }
     }
-
-    /// Whether generation has ended (its last events may still be queued).
-    var isDone: Bool { done }
 
     /// Ends generation early (the caller was cancelled); the next events release
     /// held-back text and report `.cancelled`.
@@ -180,9 +236,12 @@ public struct Generator {
         stats.generationSeconds = seconds(generationTime)
         if !remaining.isEmpty || !pendingTokens.isEmpty {
             queued.append(.text(remaining, tokens: pendingTokens))
+            queuedLogprobs.append(pendingLogprobs)
             pendingTokens.removeAll()
+            pendingLogprobs.removeAll()
         }
         queued.append(.finished(reason, stats))
+        queuedLogprobs.append([])
     }
 }
 

@@ -99,7 +99,12 @@ extension ModelWeights {
             return result
         }
         let arrangedLayers = UnsafeMutableBufferPointer<LayerWeights>.allocate(capacity: layers.count)
-        defer { arrangedLayers.deallocate() }
+        defer {
+            // The array returned holds its own copies: these release theirs (the copies' memory
+            // is freed with the last matrix that refers to it).
+            arrangedLayers.deinitialize()
+            arrangedLayers.deallocate()
+        }
         parallelFor(layers.count) { l in
             var layer = self.layers[l]
             for (i, (_, path)) in named.enumerated() {

@@ -63,6 +63,12 @@ enum HFTokenizerJSON {
         }
         var template = Template()
         try template.read(root["post_processor"], vocabulary: vocabulary, unsupported)
+        // The post-processor states its tokens' ids itself; they must be the vocabulary's.
+        for (role, id) in [("first", template.bos), ("last", template.eos)] {
+            if let id, !(0..<vocabulary.count).contains(id) {
+                throw invalid("post_processor's \(role) special token has id \(id), outside the vocabulary of \(vocabulary.count) tokens")
+            }
+        }
         var special = SpecialTokens(
             bos: id(of: config?["bos_token"]) ?? template.bos,
             eos: id(of: config?["eos_token"]) ?? template.eos,

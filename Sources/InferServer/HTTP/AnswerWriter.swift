@@ -14,13 +14,17 @@ struct AnswerWriter {
     }
 
     private func whole(_ events: GenerationEvents) async throws -> Response {
+        var format = format
         var text = ""
-        while let event = try await events.next() {
-            switch event {
-            case .text(let piece, _):
-                text += piece
+        var logprobs: [TokenLogprob] = []
+        while let piece = try await events.nextPiece() {
+            switch piece.event {
+            case .text(let text_, _):
+                text += text_
+                logprobs += piece.logprobs
             case .finished(let reason, let stats):
-                return .json(format.whole(text: text, finishReason: reason, usage: Usage(promptTokens: promptTokens, stats: stats)))
+                let usage = Usage(promptTokens: promptTokens, stats: stats)
+                return .json(format.whole(text: text, logprobs: logprobs, finishReason: reason, usage: usage))
             }
         }
         throw APIError.clientGone
@@ -40,22 +44,26 @@ struct AnswerWriter {
     }
 
     private func writeEvents(_ events: GenerationEvents, to writer: inout any ResponseBodyWriter) async throws {
+        var format = format
         if let opening = format.opening() { try await writer.write(ServerSentEvents.event(opening)) }
         while true {
-            let next: GenerationEvent?
+            let next: EventChannel.Piece?
             do {
-                next = try await events.next()
+                next = try await events.nextPiece()
             } catch {
                 // The headers are sent: the error goes in the stream, where the clients look for it.
                 return try await writer.write(ServerSentEvents.event(APIError.server("Generation failed: \(error)").body))
             }
-            switch next {
+            switch next?.event {
             case nil:
                 return
             case .text(let piece, _)?:
-                if !piece.isEmpty { try await writer.write(ServerSentEvents.event(format.chunk(piece))) }
+                guard !piece.isEmpty || !(next?.logprobs.isEmpty ?? true) else { continue }
+                for chunk in format.chunks(piece, logprobs: next?.logprobs ?? []) {
+                    try await writer.write(ServerSentEvents.event(chunk))
+                }
             case .finished(let reason, let stats)?:
-                try await writer.write(ServerSentEvents.event(format.closing(reason)))
+                for chunk in format.closing(reason) { try await writer.write(ServerSentEvents.event(chunk)) }
                 if sampling.includeUsage {
                     try await writer.write(ServerSentEvents.event(format.usage(Usage(promptTokens: promptTokens, stats: stats))))
                 }

@@ -31,20 +31,44 @@ struct Endpoints: Sendable {
     }
 
     func chatCompletions(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let chat = try ChatCompletionRequest(try await fields(of: request), modelID: modelID)
+        let chat = try ChatCompletionRequest(try await fields(of: request), modelID: modelID,
+                                             vocabularySize: model.tokenizer.vocabularySize)
+        let tools = chat.tools
         let tokens: [Int]
         do {
-            tokens = try chatPrompt.tokens(for: chat.messages)
+            // Calls and results in the conversation need the tool-aware rendering even
+            // without tools (`tool_choice` "none" shows none).
+            let mentionsTools = chat.messages.contains { $0.role == "tool" || $0["tool_calls"] != nil }
+            tokens = tools.active || mentionsTools
+                ? try chatPrompt.tokens(for: chat.messages, tools: tools.active ? tools.tools : [])
+                : try chatPrompt.tokens(for: chat.messages)
         } catch let error as ChatTemplateError {
             throw APIError.invalidRequest("The chat template cannot render these messages: \(error)", param: "messages")
         } catch let error as InferError {
             throw APIError.invalidRequest("\(error)", param: "messages")
         }
-        return try await answer(tokens, param: "messages", sampling: chat.sampling, chat: true, context)
+        var grammar = chat.output.grammar
+        switch tools.choice {
+        case .required, .function:
+            do {
+                grammar = try Grammar.toolCalls(tools.tools, choice: tools.choice, format: chatPrompt.toolCallFormat,
+                                                parallel: tools.parallel, tokenizer: model.tokenizer)
+            } catch {
+                throw APIError.invalidRequest("Invalid 'tools': \(error.message).", param: "tools", code: "invalid_value")
+            }
+        default:
+            break
+        }
+        let format = ChatAnswerFormat(model: modelID, tokenizer: model.tokenizer,
+                                      toolFormat: tools.active ? chatPrompt.toolCallFormat : nil,
+                                      wantsLogprobs: chat.output.logprobs != nil)
+        return try await answer(tokens, param: "messages", sampling: chat.sampling, output: chat.output, grammar: grammar,
+                                format: format, chat: true, context)
     }
 
     func completions(_ request: Request, _ context: ServerContext) async throws -> Response {
-        let completion = try CompletionRequest(try await fields(of: request), modelID: modelID)
+        let completion = try CompletionRequest(try await fields(of: request), modelID: modelID,
+                                               vocabularySize: model.tokenizer.vocabularySize)
         var tokens: [Int]
         switch completion.prompt {
         case .text(let text):
@@ -58,21 +82,35 @@ struct Endpoints: Sendable {
         // An empty prompt starts a text from BOS, as `infer generate` does.
         if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
         guard !tokens.isEmpty else { throw APIError.invalidValue("prompt", "it is empty and the model has no BOS token") }
-        return try await answer(tokens, param: "prompt", sampling: completion.sampling, chat: false, context)
+        let format = TextAnswerFormat(model: modelID, tokenizer: model.tokenizer, wantsLogprobs: completion.output.logprobs != nil)
+        return try await answer(tokens, param: "prompt", sampling: completion.sampling, output: completion.output,
+                                grammar: completion.output.grammar, format: format, chat: false, context)
     }
 
     /// Generates the continuation of `tokens` in a slot and answers with it.
-    private func answer(_ tokens: [Int], param: String, sampling: SamplingFields, chat: Bool,
-                        _ context: ServerContext) async throws -> Response {
+    private func answer(_ tokens: [Int], param: String, sampling: SamplingFields, output: OutputFields, grammar: Grammar?,
+                        format: any AnswerFormat, chat: Bool, _ context: ServerContext) async throws -> Response {
         // At least one position must be left for the answer.
         guard tokens.count < pool.contextLength else {
             throw APIError.invalidRequest(
                 "This model's maximum context length is \(pool.contextLength) tokens, but the \(param) take \(tokens.count) tokens.",
                 param: param, code: "context_length_exceeded")
         }
+        var parameters = sampling.parameters
+        parameters.grammar = grammar
+        parameters.logprobs = output.logprobs
+        if let grammar {
+            // Token terminals the vocabulary lacks are the request's fault: found here, not in the slot.
+            do {
+                _ = try GrammarMatcher(grammar: grammar, model: model)
+            } catch {
+                throw APIError.invalidRequest("The grammar cannot be used with this model: \(error.message).", param: "grammar",
+                                              code: "invalid_value")
+            }
+        }
         let events: GenerationEvents
         do {
-            events = try await pool.generate(prompt: tokens, parameters: sampling.parameters, dropLeadingWhitespace: chat,
+            events = try await pool.generate(prompt: tokens, parameters: parameters, dropLeadingWhitespace: chat,
                                              connection: await context.connection())
         } catch SlotPool.Refusal.queueFull {
             throw APIError.busy
@@ -81,7 +119,6 @@ struct Endpoints: Sendable {
         } catch is CancellationError {
             throw APIError.clientGone
         }
-        let format: any AnswerFormat = chat ? ChatAnswerFormat(model: modelID) : TextAnswerFormat(model: modelID)
         return try await AnswerWriter(format: format, promptTokens: tokens.count, sampling: sampling).response(events)
     }
 
@@ -116,7 +153,15 @@ struct Endpoints: Sendable {
 
     /// The request's JSON object, read up to the size limit.
     private func fields(of request: Request) async throws -> RequestFields {
-        let body = try await request.body.collect(upTo: maxBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch let error as any HTTPResponseError {
+            throw error  // 413
+        } catch {
+            // The connection ended before the body did (the client left, or its body deadline passed).
+            throw APIError.clientGone
+        }
         return try RequestFields(body: Array(body.readableBytesView))
     }
 }

@@ -4,8 +4,25 @@ import InferKit
 struct ChatCompletionRequest {
     let messages: [ChatMessage]
     let sampling: SamplingFields
+    let output: OutputFields
+    let tools: ToolFields
 
-    init(_ fields: RequestFields, modelID: String) throws(APIError) {
+    /// The members infer implements (llama.cpp's `top_k`, `min_p`, `repeat_penalty`, `grammar`
+    /// and `json_schema` among them); `user` only labels the request.
+    static let supported: Set<String> = [
+        "model", "messages", "n", "max_tokens", "max_completion_tokens", "temperature", "top_p", "presence_penalty",
+        "frequency_penalty", "seed", "stop", "stream", "stream_options", "response_format", "logit_bias", "logprobs",
+        "top_logprobs", "tools", "tool_choice", "parallel_tool_calls", "user", "top_k", "min_p", "repeat_penalty",
+        "grammar", "json_schema",
+    ]
+
+    /// Members accepted only with the value that asks for nothing infer lacks.
+    static let defaultsOnly: [String: [JSONValue]] = [
+        "store": [false], "service_tier": ["auto", "default"], "modalities": [["text"]], "metadata": [[:]],
+    ]
+
+    init(_ fields: RequestFields, modelID: String, vocabularySize: Int) throws(APIError) {
+        try fields.rejectUnsupported(Self.supported, defaultsOnly: Self.defaultsOnly)
         guard let value = fields["messages"] else { throw .missing("messages") }
         guard let items = value.array else { throw .invalidType("messages", expected: "an array of messages") }
         guard !items.isEmpty else {
@@ -17,7 +34,13 @@ struct ChatCompletionRequest {
             messages.append(try Self.message(item, param: "messages[\(index)]"))
         }
         self.messages = messages
-        sampling = try SamplingFields(fields, modelID: modelID, defaultMaxTokens: nil)
+        sampling = try SamplingFields(fields, modelID: modelID, defaultMaxTokens: nil, vocabularySize: vocabularySize)
+        output = try OutputFields(fields, chat: true)
+        tools = try ToolFields(fields)
+        if tools.active && output.grammar != nil {
+            throw .invalidRequest("'response_format' (or a grammar) cannot be combined with tools: the answer can follow only one of them.",
+                                  param: "response_format", code: "invalid_value")
+        }
     }
 
     /// One message: a `role` and a `content` that is a string, null (an assistant message

@@ -9,13 +9,25 @@ struct CompletionRequest {
 
     let prompt: Prompt
     let sampling: SamplingFields
+    let output: OutputFields
 
     /// OpenAI's token budget for text completions when the request sets none.
     static let defaultMaxTokens = 16
 
+    /// The members infer implements (with llama.cpp's extensions).
+    static let supported: Set<String> = [
+        "model", "prompt", "n", "max_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty", "seed",
+        "stop", "stream", "stream_options", "logit_bias", "logprobs", "user", "top_k", "min_p", "repeat_penalty",
+        "grammar", "json_schema", "response_format",
+    ]
+
+    /// Members accepted only with the value that asks for nothing infer lacks.
+    static let defaultsOnly: [String: [JSONValue]] = ["echo": [false], "best_of": [1], "suffix": [""]]
+
     /// `prompt` may be a string or a token-id array, or an array holding one of either
     /// (several prompts in one request are not supported).
-    init(_ fields: RequestFields, modelID: String) throws(APIError) {
+    init(_ fields: RequestFields, modelID: String, vocabularySize: Int) throws(APIError) {
+        try fields.rejectUnsupported(Self.supported, defaultsOnly: Self.defaultsOnly)
         guard let value = fields["prompt"] else { throw .missing("prompt") }
         let expected = "a string, an array of token ids, or an array with one of either"
         switch value {
@@ -34,7 +46,8 @@ struct CompletionRequest {
         default:
             throw .invalidType("prompt", expected: expected)
         }
-        sampling = try SamplingFields(fields, modelID: modelID, defaultMaxTokens: Self.defaultMaxTokens)
+        sampling = try SamplingFields(fields, modelID: modelID, defaultMaxTokens: Self.defaultMaxTokens, vocabularySize: vocabularySize)
+        output = try OutputFields(fields, chat: false)
     }
 
     private static func tokenIDs(_ items: [JSONValue]) throws(APIError) -> [Int] {

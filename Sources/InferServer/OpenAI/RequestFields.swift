@@ -67,6 +67,42 @@ struct RequestFields {
         return object
     }
 
+    /// Refuses the request when it sets a member the endpoint does not implement (one not in
+    /// `supported`), or one of `defaultsOnly` to anything but its default: infer never
+    /// ignores what it cannot honour.
+    func rejectUnsupported(_ supported: Set<String>, defaultsOnly: [String: [JSONValue]] = [:]) throws(APIError) {
+        for (name, value) in object.members where value != .null && !supported.contains(name) {
+            if let defaults = defaultsOnly[name] {
+                if defaults.contains(value) { continue }
+                throw .invalidRequest("Unsupported value for '\(name)': this server supports only \(defaults.map(\.jsonText).joined(separator: " or ")).",
+                                      param: name, code: "unsupported_value")
+            }
+            throw .invalidRequest("Unsupported parameter: '\(name)' is not supported by this server.", param: name,
+                                  code: "unsupported_parameter")
+        }
+    }
+
+    /// `logit_bias`: token ids (as strings) to numbers from -100 to 100.
+    func logitBias(_ name: String, vocabularySize: Int) throws(APIError) -> [Int: Float] {
+        guard let object = try object(name) else { return [:] }
+        var bias: [Int: Float] = [:]
+        for (key, value) in object {
+            guard let id = Int(key) else { throw .invalidValue(name, "the key \(key.debugDescription) is not a token id") }
+            guard (0..<vocabularySize).contains(id) else {
+                throw .invalidValue(name, "token id \(id) is outside the vocabulary (0..<\(vocabularySize))")
+            }
+            let amount: Double
+            switch value {
+            case .int(let i): amount = Double(i)
+            case .double(let d): amount = d
+            default: throw .invalidType("\(name).\(key)", expected: "a number")
+            }
+            guard (-100...100).contains(amount) else { throw .invalidValue(name, "the bias of token \(id) must be between -100 and 100") }
+            bias[id] = Float(amount)
+        }
+        return bias
+    }
+
     /// `stop`: a string or an array of strings.
     func stopStrings(_ name: String) throws(APIError) -> [String] {
         switch self[name] {

@@ -4,14 +4,6 @@ import InferKit
 // The response bodies, shaped as OpenAI's so that its clients parse them unchanged. Property
 // names are camelCase here and snake_case in JSON (the encoder converts them).
 
-/// A JSON `null` where OpenAI's shape has a member that infer never fills (`logprobs`).
-struct JSONNull: Encodable {
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encodeNil()
-    }
-}
-
 /// A value that encodes as `null` when absent, where the synthesized encoding would leave the
 /// member out (`finish_reason` of a chunk that does not end the answer).
 struct Nullable<Value: Encodable>: Encodable {
@@ -44,10 +36,10 @@ struct Usage: Encodable {
     }
 }
 
-/// OpenAI's name for why an answer ended.
-func openAIFinishReason(_ reason: FinishReason) -> String {
+/// OpenAI's name for why an answer ended ("tool_calls" when it ended with calls).
+func openAIFinishReason(_ reason: FinishReason, calledTools: Bool = false) -> String {
     switch reason {
-    case .stop, .stopString: return "stop"
+    case .stop, .stopString: return calledTools ? "tool_calls" : "stop"
     // Cut short by a server shutting down: like a token limit, the answer is incomplete.
     case .length, .contextFull, .cancelled: return "length"
     }
@@ -56,13 +48,15 @@ func openAIFinishReason(_ reason: FinishReason) -> String {
 struct ChatCompletion: Encodable {
     struct Message: Encodable {
         let role = "assistant"
-        let content: String
+        /// Null when the answer only calls tools.
+        let content: Nullable<String>
+        let toolCalls: [ToolCallJSON]?
     }
 
     struct Choice: Encodable {
         let index = 0
         let message: Message
-        let logprobs = JSONNull()
+        let logprobs: Nullable<ChatLogprobs>
         let finishReason: String
     }
 
@@ -77,13 +71,24 @@ struct ChatCompletion: Encodable {
 struct ChatCompletionChunk: Encodable {
     struct Delta: Encodable {
         var role: String?
-        var content: String?
+        /// Absent, null (`.some(nil)`: the opening of an answer that may call tools), or text.
+        var content: String??
+        var toolCalls: [ToolCallDelta]?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(role, forKey: .role)
+            if let content { try container.encode(content, forKey: .content) }
+            try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
+        }
+
+        enum CodingKeys: String, CodingKey { case role, content, toolCalls }
     }
 
     struct Choice: Encodable {
         let index = 0
         let delta: Delta
-        let logprobs = JSONNull()
+        let logprobs: Nullable<ChatLogprobs>
         let finishReason: Nullable<String>
     }
 
@@ -101,7 +106,7 @@ struct TextCompletion: Encodable {
     struct Choice: Encodable {
         let text: String
         let index = 0
-        let logprobs = JSONNull()
+        let logprobs: Nullable<TextLogprobs>
         let finishReason: Nullable<String>
     }
 

@@ -8,12 +8,18 @@ import InferKit
 /// (`close()`) or a stop is asked for: `onChange` is called then, and whenever the reader makes
 /// room.
 final class EventChannel: @unchecked Sendable {
+    /// An event and the log-probabilities of its tokens (when the request asked for them).
+    struct Piece: Sendable, Equatable {
+        let event: GenerationEvent
+        let logprobs: [TokenLogprob]
+    }
+
     private let capacity: Int
     private let onChange: @Sendable () -> Void
     /// Guards everything below.
     private let condition = NSCondition()
-    private var buffer: [GenerationEvent] = []
-    private var reader: CheckedContinuation<GenerationEvent?, any Error>?
+    private var buffer: [Piece] = []
+    private var reader: CheckedContinuation<Piece?, any Error>?
     private var readerGone = false
     private var stopRequested = false
     private var ended = false
@@ -46,10 +52,10 @@ final class EventChannel: @unchecked Sendable {
 
     /// Delivers `event` (or drops it when the reader is gone). Never blocks: the producer keeps
     /// to the capacity by asking `hasRoom` before it generates.
-    func send(_ event: GenerationEvent) {
+    func send(_ event: GenerationEvent, logprobs: [TokenLogprob] = []) {
         condition.lock()
         guard !readerGone else { return condition.unlock() }
-        buffer.append(event)
+        buffer.append(Piece(event: event, logprobs: logprobs))
         deliverBuffered()
     }
 
@@ -60,7 +66,7 @@ final class EventChannel: @unchecked Sendable {
         failure = error
         guard !readerGone else { return condition.unlock() }
         if let last {
-            buffer.append(last)
+            buffer.append(Piece(event: last, logprobs: []))
             deliverBuffered()
         } else if let reader {
             // A waiting reader means nothing is buffered: the stream ends here.
@@ -87,6 +93,11 @@ final class EventChannel: @unchecked Sendable {
     /// The next event; nil once the stream has ended (or the reader closed it). Throws the
     /// error generation failed with.
     func next() async throws -> GenerationEvent? {
+        try await nextPiece()?.event
+    }
+
+    /// The next event with its tokens' log-probabilities.
+    func nextPiece() async throws -> Piece? {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             if !buffer.isEmpty {
@@ -147,6 +158,11 @@ final class GenerationEvents: Sendable {
     /// The next event; nil once the stream has ended (or the client left).
     func next() async throws -> GenerationEvent? {
         try await channel.next()
+    }
+
+    /// The next event with its tokens' log-probabilities.
+    func nextPiece() async throws -> EventChannel.Piece? {
+        try await channel.nextPiece()
     }
 
     /// Stops the generation: nothing more is read.

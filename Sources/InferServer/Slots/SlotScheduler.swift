@@ -87,7 +87,7 @@ final class SlotScheduler: @unchecked Sendable {
             for update in batch.step(pausing: paused) {
                 switch update.result {
                 case .success(.finished(let reason, let stats)): end(update.id, with: .success(.finished(reason, stats)))
-                case .success(let event): running[update.id]?.job.events.send(event)
+                case .success(let event): running[update.id]?.job.events.send(event, logprobs: update.logprobs)
                 case .failure(let error): end(update.id, with: .failure(error))
                 }
             }

@@ -265,6 +265,13 @@ final class Connection: @unchecked Sendable {
         return data
     }
 
+    /// Everything the server sends until it closes the connection.
+    func readToEnd() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
     func readResponse() throws -> HTTPResponse {
         let (status, headers) = try readHead()
         startBody(headers)

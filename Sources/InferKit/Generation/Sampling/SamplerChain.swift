@@ -1,5 +1,6 @@
-/// The sampler chain: penalties → top-k → top-p → min-p → temperature (llama.cpp's
-/// order), then a seeded random draw from the softmax of what remains. With temperature 0
+/// The sampler chain: logit bias → grammar → penalties → top-k → top-p → min-p →
+/// temperature (llama.cpp's order, the grammar first so that the others choose among allowed
+/// tokens), then a seeded random draw from the softmax of what remains. With temperature 0
 /// it is greedy. The same seed always gives the same tokens.
 public struct SamplerChain: Sendable {
     public var steps: [any SamplerStep]
@@ -10,11 +11,13 @@ public struct SamplerChain: Sendable {
         self.random = SplitMix64(seed: seed)
     }
 
-    public init(parameters p: GenerateParameters) {
-        var steps: [any SamplerStep] = [
-            PenaltiesStep(repeatPenalty: p.repeatPenalty, frequency: p.frequencyPenalty,
-                          presence: p.presencePenalty, window: p.penaltyWindow),
-        ]
+    /// - Parameter grammar: follows `p.grammar` for this generation (see `GrammarMatcher`).
+    public init(parameters p: GenerateParameters, grammar: GrammarMatcher? = nil) {
+        var steps: [any SamplerStep] = []
+        if !p.logitBias.isEmpty { steps.append(LogitBiasStep(bias: p.logitBias)) }
+        if let grammar { steps.append(GrammarStep(matcher: grammar)) }
+        steps.append(PenaltiesStep(repeatPenalty: p.repeatPenalty, frequency: p.frequencyPenalty,
+                                   presence: p.presencePenalty, window: p.penaltyWindow))
         if p.temperature > 0 {
             steps += [TopKStep(k: p.topK), TopPStep(p: p.topP), MinPStep(p: p.minP)] as [any SamplerStep]
         }

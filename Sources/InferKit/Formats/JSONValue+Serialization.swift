@@ -1,6 +1,5 @@
-/// JSON text of a `JSONValue`, compact, members in their order; parsing it gives the value back
-/// (doubles in their shortest round-trip form; NaN and infinities, which JSON has no words for,
-/// as Python writes them).
+/// JSON text of a value: compact (no spaces), members in their order, strings with the
+/// escapes JSON requires and everything else as UTF-8. The inverse of `JSONValue(parsing:)`.
 extension JSONValue {
     public var jsonText: String {
         var out = ""
@@ -14,19 +13,27 @@ extension JSONValue {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += "\(d)" }
+            if d.isNaN {
+                out += "NaN"
+            } else if d.isInfinite {
+                out += d < 0 ? "-Infinity" : "Infinity"
+            } else if d == d.rounded() && abs(d) < 1e16 {
+                out += String(Int(d)) + ".0"
+            } else {
+                out += "\(d)"
+            }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
                 item.write(to: &out)
             }
             out += "]"
         case .object(let object):
             out += "{"
-            for (i, member) in object.members.enumerated() {
-                if i > 0 { out += "," }
+            for (index, member) in object.members.enumerated() {
+                if index > 0 { out += "," }
                 JSONValue.writeString(member.key, to: &out)
                 out += ":"
                 member.value.write(to: &out)
@@ -35,7 +42,8 @@ extension JSONValue {
         }
     }
 
-    private static func writeString(_ s: String, to out: inout String) {
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -44,7 +52,9 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\u{00}"..."\u{1F}":
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
