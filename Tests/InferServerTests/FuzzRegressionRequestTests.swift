@@ -40,7 +40,12 @@ struct FuzzRegressionRequestTests {
         try await withServer(Self.configuration) { client, _ in
             let response = try await client.send(method: "POST", Self.endpoint(bytes[0]), body: Array(bytes.dropFirst()))
             #expect(response.status == 400, "\(response.text)")
-            #expect(try response.json()["error"]?["param"] == "top_p", "\(response.text)")
+            // The mangled finding is refused for its first unknown field; the same top_p in a
+            // request that is otherwise valid is refused for itself.
+            let clean = #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "top_p": 0.91e-320}"#
+            let cleanResponse = try await client.send(method: "POST", "/v1/chat/completions", body: Array(clean.utf8))
+            #expect(cleanResponse.status == 400, "\(cleanResponse.text)")
+            #expect(try cleanResponse.json()["error"]?["param"] == "top_p", "\(cleanResponse.text)")
         }
     }
 }

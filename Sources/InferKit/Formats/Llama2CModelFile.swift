@@ -40,35 +40,53 @@ enum Llama2CModelFile {
             shared = try reader.read(UInt8.self, "shared-classifier flag") != 0
             if version == 2 { groupSize = Int(try reader.read(Int32.self, "group size")) }
         }
-        let config = ModelConfig.llama(
-            dim: header[0], hiddenDim: header[1], layerCount: header[2],
-            headCount: header[3], kvHeadCount: header[4], headDim: header[3] > 0 ? header[0] / header[3] : 0,
-            vocabularySize: abs(header[5]), contextLength: header[6], rmsEpsilon: 1e-5, ropeBase: 10000,
-            ropeDim: header[3] > 0 ? header[0] / header[3] : 0)
-        guard config.dim > 0, config.headCount > 0, config.dim % config.headCount == 0 else {
-            throw invalid("not a llama2.c checkpoint (header: dim \(header[0]), n_heads \(header[3]))")
-        }
-        try config.validate(path: path)
-
-        let L = config.layerCount, dim = config.dim, hidden = config.hiddenDim
-        let vocab = config.vocabularySize, kvDim = config.kvDim
-        // (name, rows, cols) of the matrices each layer has, in file order.
-        let layerShapes = [("wq", dim, dim), ("wk", kvDim, dim), ("wv", kvDim, dim), ("wo", dim, dim),
-                           ("w1", hidden, dim), ("w2", dim, hidden), ("w3", hidden, dim)]
         // The file's size is checked against the header before anything is sized by the header
         // (a hostile one claims 2^24 layers of 2^24 x 2^24 matrices), with arithmetic that stops
         // at overflow (nil): no file holds that many bytes.
-        let embeddingValues = vocab * dim  // at most 2^48
+        for (name, value) in zip(["dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"], header)
+        where value == 0 || (value < 0 && name != "vocab_size") {
+            throw invalid("not a llama2.c checkpoint (header: \(name) \(value))")
+        }
+        guard header[0] % header[3] == 0 else {
+            throw invalid("not a llama2.c checkpoint (header: dim \(header[0]), n_heads \(header[3]))")
+        }
+        let L = header[2], dim = header[0], hidden = header[1], vocab = abs(header[5])
+        let headDim = dim / header[3], kvDim = headDim * header[4]
+        // (name, rows, cols) of the matrices each layer has, in file order.
+        let layerShapes = [("wq", dim, dim), ("wk", kvDim, dim), ("wv", kvDim, dim), ("wo", dim, dim),
+                           ("w1", hidden, dim), ("w2", dim, hidden), ("w3", hidden, dim)]
+        let embeddingValues = vocab * dim  // at most 2^62
         let matrixValues = Checked.sum([embeddingValues, shared ? 0 : embeddingValues]
-                                       + layerShapes.map { Checked.product(L, $0.1 * $0.2) })
+                                       + layerShapes.map { Checked.product(L, Checked.product($0.1, $0.2)) })
         let normCount = Checked.sum([Checked.product(2 * L, dim), dim])
+        let ropeTableFloats = Checked.product(header[6], headDim)  // version 0: freq_cis_real + imag
+        switch version {
+        case 0:
+            try checkSize(file, expected: Checked.sum([28, Checked.product(4, Checked.sum([normCount, matrixValues, ropeTableFloats]))]))
+        case 1:
+            try checkSize(file, expected: Checked.sum([256, Checked.product(4, Checked.sum([normCount, matrixValues]))]))
+        default:
+            // Multiples of 4 keep every f32 scale array 4-byte aligned in the mapping.
+            guard groupSize > 0, groupSize <= 1 << 16, groupSize % 4 == 0 else {
+                throw invalid("group size \(groupSize) is out of range")
+            }
+            for (name, rows, cols) in [("tok_embeddings", vocab, dim)] + layerShapes
+            where Checked.product(rows, cols).map({ $0 % groupSize != 0 }) ?? true {
+                throw invalid("\(name) has \(rows) x \(cols) values, not a multiple of the group size \(groupSize)")
+            }
+            // Every matrix's values as int8, then one f32 scale per group.
+            let quantBytes = Checked.sum([matrixValues, Checked.product(4, matrixValues.map { $0 / groupSize })])
+            try checkSize(file, expected: Checked.sum([256, Checked.product(4, normCount), quantBytes]))
+        }
+        let config = ModelConfig.llama(
+            dim: dim, hiddenDim: hidden, layerCount: L, headCount: header[3], kvHeadCount: header[4], headDim: headDim,
+            vocabularySize: vocab, contextLength: header[6], rmsEpsilon: 1e-5, ropeBase: 10000, ropeDim: headDim)
+        try config.validate(path: path)
 
         var section = Sections(file: file)
         let weights: ModelWeights
         switch version {
         case 0:
-            let ropeTableFloats = config.contextLength * config.headDim  // freq_cis_real + imag
-            try checkSize(file, expected: Checked.sum([28, Checked.product(4, Checked.sum([normCount, matrixValues, ropeTableFloats]))]))
             section.offset = 28
             let embedding = section.f32Matrix(rows: vocab, cols: dim)
             let attNorm = section.f32Vectors(count: L, length: dim)
@@ -81,12 +99,11 @@ enum Llama2CModelFile {
             let w2 = section.f32Matrices(count: L, rows: dim, cols: hidden)
             let w3 = section.f32Matrices(count: L, rows: hidden, cols: dim)
             let finalNorm = section.f32Vectors(count: 1, length: dim)[0]
-            section.offset += 4 * ropeTableFloats
+            section.offset += 4 * ropeTableFloats!
             let output = shared ? embedding : section.f32Matrix(rows: vocab, cols: dim)
             weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
                                ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
         case 1:
-            try checkSize(file, expected: Checked.sum([256, Checked.product(4, Checked.sum([normCount, matrixValues]))]))
             section.offset = 256
             let attNorm = section.f32Vectors(count: L, length: dim)
             let ffnNorm = section.f32Vectors(count: L, length: dim)
@@ -103,16 +120,6 @@ enum Llama2CModelFile {
             weights = assemble(embedding: embedding, attNorm: attNorm, wq: wq, wk: wk, wv: wv, wo: wo,
                                ffnNorm: ffnNorm, w1: w1, w2: w2, w3: w3, finalNorm: finalNorm, output: output)
         default:
-            // Multiples of 4 keep every f32 scale array 4-byte aligned in the mapping.
-            guard groupSize > 0, groupSize <= 1 << 16, groupSize % 4 == 0 else {
-                throw invalid("group size \(groupSize) is out of range")
-            }
-            for (name, rows, cols) in [("tok_embeddings", vocab, dim)] + layerShapes where (rows * cols) % groupSize != 0 {
-                throw invalid("\(name) has \(rows * cols) values, not a multiple of the group size \(groupSize)")
-            }
-            // Every matrix's values as int8, then one f32 scale per group.
-            let quantBytes = Checked.sum([matrixValues, Checked.product(4, matrixValues.map { $0 / groupSize })])
-            try checkSize(file, expected: Checked.sum([256, Checked.product(4, normCount), quantBytes]))
             section.offset = 256
             let attNorm = section.f32Vectors(count: L, length: dim)
             let ffnNorm = section.f32Vectors(count: L, length: dim)
