@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `infer generate --prompts FILE`: the prompts of a JSON Lines file generated together, one JSON
-/// line per prompt in the file's order, each what `generate --json` gives for it alone.
+/// line per prompt in the file's order, each what `generate --json-report` gives for it alone.
 @Suite(.enabled(if: InferBinary.sharedAvailable, "shared test data not found: set INFER_SHARED (default ../shared)"))
 struct GeneratePromptsCommandTests {
     static let model = InferBinary.shared("models/stories260K.gguf")
@@ -23,7 +23,7 @@ struct GeneratePromptsCommandTests {
         let outputs = result.stdout.split(separator: "\n")
         #expect(outputs.count == prompts.count)
         for (i, (prompt, output)) in zip(prompts, outputs).enumerated() {
-            let alone = try InferBinary.run(["generate", Self.model, "-p", prompt, "-t", "0", "-n", i == 2 ? "12" : "40", "--json"])
+            let alone = try InferBinary.run(["generate", Self.model, "-p", prompt, "-t", "0", "-n", i == 2 ? "12" : "40", "--json-report"])
             let expected = try Self.json(alone.stdout.split(separator: "\n")[0]), got = try Self.json(output)
             #expect(got["text"] as? String == expected["text"] as? String, "prompt \(i)")
             #expect(got["finish_reason"] as? String == expected["finish_reason"] as? String)
