@@ -59,8 +59,9 @@ let package = Package(
                 "CDefaultModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // The README's library example, compiled and run by the tests.
+        // The README's library examples, compiled and run by the tests.
         .executableTarget(name: "infer-example", dependencies: ["InferKit"], path: "Examples/Chat"),
+        .executableTarget(name: "infer-batch-example", dependencies: ["InferKit"], path: "Examples/Batch"),
         // The README's structured output example, compiled and run by the tests.
         .executableTarget(name: "infer-structured-example", dependencies: ["InferKit"], path: "Examples/StructuredOutput"),
         // Benchmarks: run with `swift run -c release kernel-bench` (not part of `swift test`).

@@ -114,10 +114,10 @@ float infer_dot(infer_isa isa, infer_type type, const void *row, const void *act
 #define DOT8(kernel) NULL
 #endif
 #define REBUILT NULL  // no widening of its own: rebuilt block by block
-static const interleaved_layout Q4_K_X8 = {INFER_TYPE_Q4_K, QK_K, sizeof(block_q4_K), DOT8(infer_q4_K_x8_dot8), infer_q4_K_x8_bytes, infer_q4_K_x8_repack, infer_q4_K_x8_block, REBUILT};
-static const interleaved_layout Q4_0_X8 = {INFER_TYPE_Q4_0, QK4_0, sizeof(block_q4_0), DOT8(infer_q4_0_x8_dot8), infer_q4_0_x8_bytes, infer_q4_0_x8_repack, infer_q4_0_x8_block, REBUILT};
-static const interleaved_layout Q6_K_X8 = {INFER_TYPE_Q6_K, QK_K, sizeof(block_q6_K), DOT8(infer_q6_K_x8_dot8), infer_q6_K_x8_bytes, infer_q6_K_x8_repack, infer_q6_K_x8_block, DOT8(infer_q6_K_x8_widen)};
-static const interleaved_layout Q8_0_X8 = {INFER_TYPE_Q8_0, QK8_0, sizeof(block_q8_0), DOT8(infer_q8_0_x8_dot8), infer_q8_0_x8_bytes, infer_q8_0_x8_repack, infer_q8_0_x8_block, REBUILT};
+static const interleaved_layout Q4_K_X8 = {INFER_TYPE_Q4_K, QK_K, sizeof(block_q4_K), DOT8(infer_q4_K_x8_dot8), DOT8(infer_q4_K_x8_dot8_batch), infer_q4_K_x8_bytes, infer_q4_K_x8_repack, infer_q4_K_x8_block, REBUILT};
+static const interleaved_layout Q4_0_X8 = {INFER_TYPE_Q4_0, QK4_0, sizeof(block_q4_0), DOT8(infer_q4_0_x8_dot8), DOT8(infer_q4_0_x8_dot8_batch), infer_q4_0_x8_bytes, infer_q4_0_x8_repack, infer_q4_0_x8_block, REBUILT};
+static const interleaved_layout Q6_K_X8 = {INFER_TYPE_Q6_K, QK_K, sizeof(block_q6_K), DOT8(infer_q6_K_x8_dot8), DOT8(infer_q6_K_x8_dot8_batch), infer_q6_K_x8_bytes, infer_q6_K_x8_repack, infer_q6_K_x8_block, DOT8(infer_q6_K_x8_widen)};
+static const interleaved_layout Q8_0_X8 = {INFER_TYPE_Q8_0, QK8_0, sizeof(block_q8_0), DOT8(infer_q8_0_x8_dot8), DOT8(infer_q8_0_x8_dot8_batch), infer_q8_0_x8_bytes, infer_q8_0_x8_repack, infer_q8_0_x8_block, REBUILT};
 
 const interleaved_layout *infer_interleaved(infer_type type) {
     switch (type) {

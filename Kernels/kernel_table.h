@@ -50,24 +50,34 @@ void infer_round_to_f16(const float *x, void *act, int n);
 void infer_quantize_q8_K(const float *x, void *act, int n);
 
 // The interleaved layouts (q4_K_x8.c, q4_0_x8.c, q6_K_x8.c, q8_0_x8.c): bytes of a copy, the copy, one block as in
-// the file, and the 8 dot products of a group of 8 rows with the file type's activation.
+// the file, the 8 dot products of a group of 8 rows with the file type's activation, and those of
+// the group with `count` activations (acts[v]'s into out[v] + at .. + 8: batched decoding), each
+// activation's the same floats as dot8's, bit for bit.
 size_t infer_q4_K_x8_bytes(int rows, int cols);
 void infer_q4_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
+void infer_q4_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                              size_t at);
 size_t infer_q4_0_x8_bytes(int rows, int cols);
 void infer_q4_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 void infer_q4_0_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q4_0_x8_dot8(const void *group, const void *act, int n, float out[8]);
+void infer_q4_0_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                              size_t at);
 size_t infer_q6_K_x8_bytes(int rows, int cols);
 void infer_q6_K_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 void infer_q6_K_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float out[8]);
+void infer_q6_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                              size_t at);
 void infer_q6_K_x8_widen(const void *x8, int cols, int row, float *out);
 size_t infer_q8_0_x8_bytes(int rows, int cols);
 void infer_q8_0_x8_repack(const void *src, size_t row_bytes, int rows, int cols, void *dst);
 void infer_q8_0_x8_block(const void *x8, int cols, int row, int block, void *out);
 void infer_q8_0_x8_dot8(const void *group, const void *act, int n, float out[8]);
+void infer_q8_0_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                              size_t at);
 
 /// What the code around the kernels needs to know of an interleaved type.
 typedef struct {
@@ -75,6 +85,7 @@ typedef struct {
     int block;             // elements per block
     size_t block_bytes;    // bytes of a block in the file
     void (*dot8)(const void *group, const void *act, int n, float out[8]);
+    void (*dot8_batch)(const void *group, const void *const *acts, int count, int n, float *const *out, size_t at);
     size_t (*bytes)(int rows, int cols);
     void (*repack)(const void *src, size_t row_bytes, int rows, int cols, void *dst);
     void (*block_of)(const void *x8, int cols, int row, int block, void *out);  // as in the file

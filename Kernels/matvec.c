@@ -93,6 +93,31 @@ void infer_matvec_rows(const infer_matrix *w, const void *act, const float *x, f
     product_indices(w, layout, kernel, act, x, y, row_begin / per_index, row_end / per_index);
 }
 
+void infer_matvec_rows_batch(const infer_matrix *w, const void *const *acts, const float *const *x, float *const *y,
+                             int count, int row_begin, int row_end) {
+    const interleaved_layout *layout = infer_interleaved(w->type);
+    if (count == 1 || (layout && !layout->dot8_batch)) {
+        for (int v = 0; v < count; v++) infer_matvec_rows(w, acts[v], x[v], y[v], row_begin, row_end);
+        return;
+    }
+    if (layout) {
+        size_t group_bytes = layout->bytes(8, w->cols);
+        for (int g = row_begin / 8; g < row_end / 8; g++) {
+            layout->dot8_batch((const char *)w->data + (size_t)g * group_bytes, acts, count, w->cols, y, (size_t)g * 8);
+        }
+    } else if (w->type == INFER_TYPE_Q8_GROUPED) {
+        for (int v = 0; v < count; v++) infer_matvec_q8_grouped(w->data, w->group_scales, w->group_size, x[v], y[v], row_begin, row_end, w->cols);
+    } else {
+        // Row by row, each row multiplied by every activation while it is in the cache: the
+        // weights are read from memory once, and each product is the one-vector kernel's.
+        dot_kernel kernel = infer_dot_kernel(infer_isa_active(), w->type);
+        const char *row = (const char *)w->data + (size_t)row_begin * w->row_bytes;
+        for (int r = row_begin; r < row_end; r++, row += w->row_bytes) {
+            for (int v = 0; v < count; v++) y[v][r] = kernel(row, acts[v], w->cols);
+        }
+    }
+}
+
 void infer_matvec(infer_pool *pool, const infer_product *products, int count, void *scratch) {
     if (count <= 0 || count > INFER_MATVEC_MAX_PRODUCTS) return;
     infer_isa isa = infer_isa_active();

@@ -50,3 +50,61 @@ VNNI void infer_q4_0_x8_dot8(const void *group, const void *act, int n, float ou
     _mm256_storeu_ps(out, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), off, acc));
 }
 #endif
+
+#if defined(__x86_64__)
+/// The 8 rows against K activations (K at most 8, a constant where it is inlined): each block's
+/// quants loaded and split into nibbles once for all K, then per activation the arithmetic of
+/// infer_q4_0_x8_dot8 in its order, so each activation's sums are that kernel's, bit for bit.
+__attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_0_x8 *w, const q8_32_view *x, int K,
+                                                                 int n, float *const *out, size_t at) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), high4 = _mm256_set1_epi8((char)0xF0);
+    __m256 acc[8], off[8];
+    for (int v = 0; v < K; v++) acc[v] = off[v] = _mm256_setzero_ps();
+    for (int i = 0; i < n / QK4_0; i++) {
+        __m256i lo4[4], hi4[4];
+        for (int k = 0; k < 4; k++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs[k]);
+            lo4[k] = _mm256_and_si256(q, low4);
+            hi4[k] = _mm256_and_si256(q, high4);
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d));
+        for (int v = 0; v < K; v++) {
+            const int8_t *y = x[v].qs + 32 * i;
+            __m256i lo = _mm256_setzero_si256(), hi = lo;
+            for (int k = 0; k < 4; k++) {
+                int32_t ylo, yhi;
+                memcpy(&ylo, y + 4 * k, 4);
+                memcpy(&yhi, y + 16 + 4 * k, 4);
+                lo = _mm256_dpbusd_epi32(lo, lo4[k], _mm256_set1_epi32(ylo));
+                hi = _mm256_dpbusd_epi32(hi, hi4[k], _mm256_set1_epi32(yhi));
+            }
+            __m256i sum = _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 4));
+            acc[v] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[v].d[i])), _mm256_cvtepi32_ps(sum), acc[v]);
+            off[v] = _mm256_fmadd_ps(dw, _mm256_set1_ps(x[v].sum[i]), off[v]);
+        }
+    }
+    for (int v = 0; v < K; v++) _mm256_storeu_ps(out[v] + at, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), off[v], acc[v]));
+}
+
+VNNI void infer_q4_0_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                                   size_t at) {
+    // Up to 8 activations in one pass over the group, so that its weights stream from memory
+    // while all of them are computed (a second pass would find them in the cache, with the
+    // memory idle meanwhile).
+    for (int v = 0; v < count; v += 8) {
+        q8_32_view x[8];
+        int k = count - v < 8 ? count - v : 8;
+        for (int j = 0; j < k; j++) x[j] = q8_32_at(acts[v + j], n);
+        switch (k) {  // each count its own unrolled copy
+        case 1: infer_q4_0_x8_dot8(group, acts[v], n, out[v] + at); break;
+        case 2: rows_of_k(group, x, 2, n, out + v, at); break;
+        case 3: rows_of_k(group, x, 3, n, out + v, at); break;
+        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
+        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
+        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
+        default: rows_of_k(group, x, 8, n, out + v, at); break;
+        }
+    }
+}
+#endif

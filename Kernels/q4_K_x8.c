@@ -121,3 +121,89 @@ VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float ou
     _mm256_storeu_ps(out, _mm256_sub_ps(acc, acc_min));
 }
 #endif
+
+#if defined(__x86_64__)
+/// The 8 rows against K activations (K at most 8, a constant where it is inlined): each block's
+/// quants loaded and split into nibbles, its scales and mins widened, once for all K; per
+/// activation the arithmetic of infer_q4_K_x8_dot8 (one chain per sub-block half: the K
+/// activations are the independent chains here), its float steps in that kernel's order, so each
+/// activation's sums are that kernel's, bit for bit (the integer sums are exact in any order).
+__attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q4_K_x8 *w, const block_q8_K *const *x,
+                                                                 int K, int n, float *const *out, size_t at) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F), high4 = _mm256_set1_epi8((char)0xF0);
+    __m256 acc[8], acc_min[8];
+    for (int v = 0; v < K; v++) acc[v] = acc_min[v] = _mm256_setzero_ps();
+    for (int i = 0; i < n / QK_K; i++) {
+        prefetch_x8(&w[i], (int)offsetof(block_q4_K_x8, qs));
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d));
+        __m256 dminw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].dmin));
+        __m256i m_pairs[4];
+        for (int t = 0; t < 4; t++) m_pairs[t] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)w[i].mins[t]));
+        __m256 d[8];
+        __m256i sum[8], sum_high[8];
+        for (int v = 0; v < K; v++) {
+            __m256 dy = _mm256_set1_ps(x[v][i].d);
+            d[v] = _mm256_mul_ps(dw, dy);
+            __m256 dmin = _mm256_mul_ps(dminw, dy);
+            __m256i b = _mm256_loadu_si256((const __m256i *)x[v][i].bsums);
+            __m256i pair_sums = _mm256_hadd_epi16(b, b);
+            __m256i mins = _mm256_setzero_si256();
+            for (int t = 0; t < 4; t++) {
+                __m256i sums = _mm256_permutevar8x32_epi32(pair_sums, _mm256_set1_epi32(t < 2 ? t : t + 2));
+                mins = _mm256_dpwssd_epi32(mins, m_pairs[t], sums);
+            }
+            acc_min[v] = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(mins), acc_min[v]);
+            sum[v] = sum_high[v] = _mm256_setzero_si256();
+        }
+        for (int c = 0; c < 4; c++) {
+            __m256i lo[8], hi[8];
+            for (int v = 0; v < K; v++) lo[v] = hi[v] = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++) {
+                if (k % 2 == 0) prefetch_x8(w[i].qs[c][k], 64);
+                __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs[c][k]);
+                __m256i q_lo = _mm256_and_si256(q, low4), q_hi = _mm256_and_si256(q, high4);
+                for (int v = 0; v < K; v++) {
+                    int32_t ylo, yhi;
+                    memcpy(&ylo, x[v][i].qs + 64 * c + 4 * k, 4);
+                    memcpy(&yhi, x[v][i].qs + 64 * c + 32 + 4 * k, 4);
+                    lo[v] = _mm256_dpbusd_epi32(lo[v], q_lo, _mm256_set1_epi32(ylo));
+                    hi[v] = _mm256_dpbusd_epi32(hi[v], q_hi, _mm256_set1_epi32(yhi));
+                }
+            }
+            __m256i s_lo = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w[i].scales[2 * c]));
+            __m256i s_hi = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)w[i].scales[2 * c + 1]));
+            for (int v = 0; v < K; v++) {
+                sum[v] = _mm256_add_epi32(sum[v], _mm256_mullo_epi32(lo[v], s_lo));
+                sum_high[v] = _mm256_add_epi32(sum_high[v], _mm256_mullo_epi32(hi[v], s_hi));
+            }
+        }
+        for (int v = 0; v < K; v++) {
+            __m256i total = _mm256_add_epi32(sum[v], _mm256_srai_epi32(sum_high[v], 4));
+            acc[v] = _mm256_fmadd_ps(d[v], _mm256_cvtepi32_ps(total), acc[v]);
+        }
+    }
+    for (int v = 0; v < K; v++) _mm256_storeu_ps(out[v] + at, _mm256_sub_ps(acc[v], acc_min[v]));
+}
+
+VNNI void infer_q4_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                                   size_t at) {
+    // Up to 8 activations in one pass over the group, so that its weights stream from memory
+    // while all of them are computed (a second pass would find them in the cache, with the
+    // memory idle meanwhile).
+    for (int v = 0; v < count; v += 8) {
+        const block_q8_K *x[8];
+        int k = count - v < 8 ? count - v : 8;
+        for (int j = 0; j < k; j++) x[j] = acts[v + j];
+        switch (k) {  // each count its own unrolled copy
+        case 1: infer_q4_K_x8_dot8(group, acts[v], n, out[v] + at); break;
+        case 2: rows_of_k(group, x, 2, n, out + v, at); break;
+        case 3: rows_of_k(group, x, 3, n, out + v, at); break;
+        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
+        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
+        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
+        default: rows_of_k(group, x, 8, n, out + v, at); break;
+        }
+    }
+}
+#endif

@@ -123,6 +123,83 @@ VNNI void infer_q6_K_x8_dot8(const void *group, const void *act, int n, float ou
     _mm256_storeu_ps(out, acc);
 }
 
+/// The 8 rows against K activations (K at most 8, a constant where it is inlined): each
+/// sub-block's quants loaded and unpacked, its scales widened, once for all K; per activation
+/// the arithmetic of infer_q6_K_x8_dot8, its float steps in that kernel's order, so each
+/// activation's sums are that kernel's, bit for bit (the integer sums are exact in any order).
+__attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q6_K_x8 *w, const block_q8_K *const *x,
+                                                                 int K, int n, float *const *out, size_t at) {
+    const __m256i low6 = _mm256_set1_epi8(0x3F), bits_2_3 = _mm256_set1_epi8(0x0C), bits_4_5 = _mm256_set1_epi8(0x30);
+    __m256 acc[8];
+    for (int v = 0; v < K; v++) acc[v] = _mm256_setzero_ps();
+    for (int i = 0; i < n / QK_K; i++) {
+        prefetch_x8(&w[i], (int)offsetof(block_q6_K_x8, q));
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w[i].d));
+        __m256i sum[8], offset[8];
+        for (int v = 0; v < K; v++) sum[v] = offset[v] = _mm256_setzero_si256();
+        for (int t = 0; t < 8; t++) {
+            __m256i scale_pairs = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales[t]));
+            for (int v = 0; v < K; v++) {
+                int32_t bsum_pair;
+                memcpy(&bsum_pair, x[v][i].bsums + 2 * t, 4);
+                offset[v] = _mm256_dpwssd_epi32(offset[v], scale_pairs, _mm256_set1_epi32(bsum_pair));
+            }
+            for (int u = 0; u < 2; u++) {
+                int s = 2 * t + u;
+                prefetch_x8(w[i].q[s], 96);
+                __m256i v0 = _mm256_loadu_si256((const __m256i *)w[i].q[s][0]);
+                __m256i v1 = _mm256_loadu_si256((const __m256i *)w[i].q[s][1]);
+                __m256i v2 = _mm256_loadu_si256((const __m256i *)w[i].q[s][2]);
+                __m256i fourth = _mm256_ternarylogic_epi32(_mm256_srli_epi16(v0, 6), _mm256_srli_epi16(v1, 4), bits_2_3, 0xD8);
+                fourth = _mm256_and_si256(_mm256_ternarylogic_epi32(fourth, _mm256_srli_epi16(v2, 2), bits_4_5, 0xD8), low6);
+                __m256i q0 = _mm256_and_si256(v0, low6), q1 = _mm256_and_si256(v1, low6), q2 = _mm256_and_si256(v2, low6);
+                __m256i scale = u ? _mm256_srai_epi32(scale_pairs, 16) : _mm256_srai_epi32(_mm256_slli_epi32(scale_pairs, 16), 16);
+                for (int v = 0; v < K; v++) {
+                    const int8_t *ys = x[v][i].qs + 16 * s;
+                    int32_t y0, y1, y2, y3;
+                    memcpy(&y0, ys, 4);
+                    memcpy(&y1, ys + 4, 4);
+                    memcpy(&y2, ys + 8, 4);
+                    memcpy(&y3, ys + 12, 4);
+                    __m256i a = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q0, _mm256_set1_epi32(y0));
+                    __m256i b = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q1, _mm256_set1_epi32(y1));
+                    a = _mm256_dpbusd_epi32(a, q2, _mm256_set1_epi32(y2));
+                    b = _mm256_dpbusd_epi32(b, fourth, _mm256_set1_epi32(y3));
+                    sum[v] = _mm256_add_epi32(sum[v], _mm256_mullo_epi32(_mm256_add_epi32(a, b), scale));
+                }
+            }
+        }
+        for (int v = 0; v < K; v++) {
+            __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(x[v][i].d));
+            __m256i total = _mm256_sub_epi32(sum[v], _mm256_slli_epi32(offset[v], 5));
+            acc[v] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(total), acc[v]);
+        }
+    }
+    for (int v = 0; v < K; v++) _mm256_storeu_ps(out[v] + at, acc[v]);
+}
+
+VNNI void infer_q6_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
+                                   size_t at) {
+    // Up to 8 activations in one pass over the group, so that its weights stream from memory
+    // while all of them are computed (a second pass would find them in the cache, with the
+    // memory idle meanwhile).
+    for (int v = 0; v < count; v += 8) {
+        const block_q8_K *x[8];
+        int k = count - v < 8 ? count - v : 8;
+        for (int j = 0; j < k; j++) x[j] = acts[v + j];
+        switch (k) {  // each count its own unrolled copy
+        case 1: infer_q6_K_x8_dot8(group, acts[v], n, out[v] + at); break;
+        case 2: rows_of_k(group, x, 2, n, out + v, at); break;
+        case 3: rows_of_k(group, x, 3, n, out + v, at); break;
+        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
+        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
+        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
+        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
+        default: rows_of_k(group, x, 8, n, out + v, at); break;
+        }
+    }
+}
+
 /// Row `row` as f32, a sub-block at a time, as infer_dequantize_row(INFER_TYPE_Q6_K) computes
 /// it (d * scale * (q - 32)).
 VNNI void infer_q6_K_x8_widen(const void *x8, int cols, int row, float *out) {

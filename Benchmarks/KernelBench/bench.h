@@ -38,6 +38,8 @@ double read_bandwidth(infer_pool *pool, const char *data, size_t bytes, int repe
 int token_products(int threads, int rounds, const char *mix);
 /// --job-sizes THREADS ROUNDS (job_sizes.c).
 int job_sizes(int threads, int rounds);
+/// --batch-rows THREADS ROUNDS (batch_rows.c).
+int batch_rows(int threads, int rounds);
 /// --round-trip ROUNDS (round_trip.c).
 int round_trip(int rounds);
 #endif

@@ -6,6 +6,7 @@
 //   swift run -c release kernel-bench --token-products THREADS [ROUNDS] [Q4_0 | Q4_K_M]   (token_products.c)
 //   swift run -c release kernel-bench --job-sizes THREADS [ROUNDS]   (job_sizes.c)
 //   swift run -c release kernel-bench --round-trip [ROUNDS]   (round_trip.c)
+//   swift run -c release kernel-bench --batch-rows THREADS [ROUNDS]   (batch_rows.c)
 //
 // For every weight type it times infer_matvec (the path generation uses) over a matrix far
 // larger than the caches, with 1 thread and with every core, and prints GB/s of weights
@@ -286,6 +287,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--cpu-time") == 0) cpu_clock = 1;
         if (strcmp(argv[i], "--probe-only") == 0 && i + 1 < argc) return probe_only(atoi(argv[i + 1]), PROBE_BYTES, argc, argv);
         if (strcmp(argv[i], "--job-sizes") == 0 && i + 1 < argc) return job_sizes(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20);
+        if (strcmp(argv[i], "--batch-rows") == 0 && i + 1 < argc) return batch_rows(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 1);
         if (strcmp(argv[i], "--round-trip") == 0) return round_trip(i + 1 < argc ? atoi(argv[i + 1]) : 10);
         if (strcmp(argv[i], "--token-products") == 0 && i + 1 < argc) {
             return token_products(atoi(argv[i + 1]), i + 2 < argc ? atoi(argv[i + 2]) : 20, i + 3 < argc ? argv[i + 3] : "Q4_0");

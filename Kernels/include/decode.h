@@ -1,5 +1,6 @@
-// Generation's forward pass of one token, every thread of a pool running all of it together
-// (Kernels/decode.c), and the KV cache layers it reads and writes (Kernels/kv_cache.c).
+// Generation's forward pass of one token per sequence, for one sequence or several at once (a
+// batched step), every thread of a pool running all of it together (Kernels/decode.c), and the
+// KV cache layers it reads and writes (Kernels/kv_cache.c).
 //
 // The pass reads a description of the model's blocks (infer_block, infer_decoder): which of
 // the optional pieces a family has (biases, Q/K norms, post-norms, soft-caps, a sliding
@@ -70,7 +71,7 @@ void infer_gated_activation(infer_activation act, float *gate, const float *up, 
 /// x[i] = cap * tanh(x[i] / cap) over n values (soft-capping of scores and logits).
 void infer_soft_cap(float *x, size_t n, float cap);
 
-// ---- the forward pass of one token -----------------------------------------------------------
+// ---- the forward pass of one token per sequence -------------------------------------------
 /// One transformer block as infer_decode reads it. Optional pieces are NULL (or 0) when the
 /// model's family has none.
 typedef struct {
@@ -85,11 +86,14 @@ typedef struct {
     const float *q_norm, *k_norm;                     // (head_dim): RMSNorm of each head of Q, of K
     const float *attention_norm, *ffn_norm;           // (dim): the norms before the sublayers
     const float *post_attention_norm, *post_ffn_norm; // (dim): norms of the sublayers' outputs
-    infer_cache_layer cache;
     int rope;                                         // which of the decoder's rotations it uses
 } infer_block;
 
-/// A model and a session's buffers, for infer_decode.
+/// Most sequences one infer_decode call takes.
+#define INFER_DECODE_MAX_SEQUENCES 16
+
+/// A model and the buffers of up to `capacity` sequences' tokens, for infer_decode. Buffers of
+/// several sequences hold sequence s's row at s times the row's width.
 typedef struct {
     int layer_count, dim, heads, kv_heads, head_dim, hidden, rope_dim, neox;
     infer_activation activation;
@@ -100,34 +104,45 @@ typedef struct {
     const infer_block *layers;
     const float *output_norm;  // (dim)
     const infer_matrix *output;
-    float *x;                       // (dim) the token's scaled embedding in; the normed last hidden state out
-    float *q, *attention;           // (heads * head_dim)
-    float *key, *value;             // (kv_heads * head_dim)
-    float *gate, *up;               // (hidden)
+    int capacity;                   // sequences a call may take: 1 to INFER_DECODE_MAX_SEQUENCES
+    float *x;                       // (capacity, dim) the tokens' scaled embeddings in; the normed last hidden states out
+    float *q, *attention;           // (capacity, heads * head_dim)
+    float *key, *value;             // (capacity, kv_heads * head_dim)
+    float *gate, *up;               // (capacity, hidden)
     float *scores;                  // (heads, scores_stride)
     size_t scores_stride;           // at least the most positions a query attends to
-    /// (most column parts of O, dim) and (most column parts of down, dim): each part's output.
-    /// Two buffers, so that a thread may start the next sublayer while another still sums.
+    /// (most column parts of O, capacity, dim) and (most column parts of down, capacity, dim): each
+    /// part's output for each sequence. Two buffers, so that a thread may start the next sublayer
+    /// while another still sums.
     float *attention_partials, *ffn_partials;
-    const float *rope_cos, *rope_sin;  // (rotations, rope_dim / 2) this position's, each rotation's
-    float *logits;                  // (output rows)
     void *scratch;                  // (threads, scratch_bytes), 64-byte aligned
     size_t scratch_bytes;           // each thread's: infer_decode_scratch_bytes
 } infer_decoder;
 
+/// One sequence's token in a call of infer_decode: where its state is and where its logits go.
+typedef struct {
+    const infer_cache_layer *caches;   // (layer_count) the sequence's KV cache, layer by layer
+    int pos;                           // the token's position in the sequence
+    const float *rope_cos, *rope_sin;  // (rotations, rope_dim / 2) the rotations of pos, each rotation's
+    float *logits;                     // (output rows) out
+} infer_sequence;
+
 /// Scratch bytes each thread needs (a multiple of 64).
 size_t infer_decode_scratch_bytes(const infer_decoder *d);
-/// The forward pass of one token at `pos` (its keys and values into the cache, the logits into
-/// d->logits) with every thread of `pool` running all of it, tensor parallel. Thread t of T
-/// computes the Q rows and attention of heads [t, t + 1) heads / T, the K and V rows of its KV
-/// heads (when they share evenly, else its share of their rows), its share of gate's and up's
-/// rows; O and down are summed from their column parts: where a matrix has one part a thread
-/// over exactly the columns that thread computed, each thread multiplies its own part,
-/// else the threads share every part's rows. Barriers separate the steps that read other
+/// The forward pass of one token of each of `count` sequences (at most d->capacity): token s's
+/// scaled embedding in row s of d->x; its keys and values into seqs[s]'s cache at seqs[s].pos, its
+/// logits into seqs[s].logits. Every weight matrix is read once for all the tokens; attention is
+/// each sequence's own, over its own cache. Every thread of `pool` runs all of it, tensor
+/// parallel: thread t of T computes the Q rows and attention of heads [t, t + 1) heads / T, the K
+/// and V rows of its KV heads (when they share evenly, else its share of their rows), its share of
+/// gate's and up's rows; O and down are summed from their column parts: where a matrix has one
+/// part a thread over exactly the columns that thread computed, each thread multiplies its own
+/// part, else the threads share every part's rows. Barriers separate the steps that read other
 /// threads' results. Every thread adds the parts' sum, in part order, to its own copy of the
 /// residual stream: the logits do not depend on the thread count, bit for bit, for the same
-/// column parts.
-void infer_decode(infer_pool *pool, const infer_decoder *d, int pos);
+/// column parts, nor on the other sequences of the call (each token's products are the
+/// one-input kernels' results, bit for bit).
+void infer_decode(infer_pool *pool, const infer_decoder *d, const infer_sequence *seqs, int count);
 
 #ifdef __cplusplus
 }

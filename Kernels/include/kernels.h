@@ -183,6 +183,14 @@ const void *infer_matvec_activation(const infer_matrix *w, const float *x, void 
 /// multiple of 8 for a matrix interleaved by 8 rows.
 void infer_matvec_rows(const infer_matrix *w, const void *act, const float *x, float *y, int row_begin, int row_end);
 
+/// Rows [row_begin, row_end) of y[v] = W x[v] for `count` inputs at once, each x[v] prepared as
+/// acts[v] by infer_matvec_activation: the weights are read once for all of them (a matrix
+/// interleaved by 8 rows unpacks each block once for every input; other rows are multiplied by
+/// every input while in the cache), and each y[v] is the same, bit for bit, as
+/// infer_matvec_rows gives for x[v] alone. Both ends a multiple of 8 for an interleaved matrix.
+void infer_matvec_rows_batch(const infer_matrix *w, const void *const *acts, const float *const *x, float *const *y,
+                             int count, int row_begin, int row_end);
+
 /// The rows [row_begin, row_end) of one product with the reference kernels, one thread:
 /// what the tests compare against.
 void infer_matvec_reference(const infer_matrix *w, const float *x, float *y, int row_begin, int row_end);

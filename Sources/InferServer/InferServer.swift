@@ -10,8 +10,8 @@ import ServiceLifecycle
 /// `POST /v1/completions` (whole or streamed as Server-Sent Events), `GET /v1/models` and
 /// `GET /health`.
 ///
-/// Up to `parallel` requests generate at once, each in a slot with its own KV cache and
-/// thread; more wait in a bounded line. It is a swift-service-lifecycle `Service`: on graceful
+/// Up to `parallel` requests generate at once, each in a slot with its own KV cache, their tokens
+/// computed together (one pass over the weights for all of them); more wait in a bounded line. It is a swift-service-lifecycle `Service`: on graceful
 /// shutdown it stops accepting connections, ends the answers being generated (their clients
 /// get the text so far) and returns.
 ///
@@ -45,15 +45,22 @@ public final class InferServer: Service {
         if let problem = configuration.connections.problem() { throw invalid(problem) }
         self.configuration = configuration
         modelID = configuration.modelID ?? URL(fileURLWithPath: model.path).deletingPathExtension().lastPathComponent
-        if let threads = configuration.threadsPerSlot, threads < 1 { throw invalid("--threads must be at least 1, not \(threads)") }
-        // Slots generate at the same time, so by default they share the cores between them.
-        let threads = configuration.threadsPerSlot
-            ?? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.parallel)
+        if let threads = configuration.threads, threads < 1 { throw invalid("--threads must be at least 1, not \(threads)") }
+        // One loop computes every slot's tokens together, on all the cores by default.
+        let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         pool = try SlotPool(model: model, count: configuration.parallel, contextLength: configuration.contextLength,
                             threads: threads, cacheType: configuration.cacheType,
                             contextShift: configuration.contextShift, queueLimit: configuration.queueLimit)
+        var slotFiles: SlotFiles?
+        if let directory = configuration.slotSavePath {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InferError.cannotOpen(path: directory, reason: "--slot-save-path needs an existing directory")
+            }
+            slotFiles = SlotFiles(directory: directory, pool: pool)
+        }
         endpoints = Endpoints(model: model, modelID: modelID, chatPrompt: try ChatPrompt(model: model, template: configuration.chatTemplate), pool: pool,
-                              maxBodyBytes: configuration.maxBodyBytes)
+                              maxBodyBytes: configuration.maxBodyBytes, slotFiles: slotFiles)
         self.onListening = onListening
         var logger = Logger(label: "infer.serve")
         logger.logLevel = .warning

@@ -11,8 +11,9 @@ public struct ServerConfiguration: Sendable {
     public var parallel: Int
     /// Positions in each slot's context; nil: the model's, at most 4096.
     public var contextLength: Int?
-    /// Threads each slot computes with; nil: the machine's cores shared among the slots.
-    public var threadsPerSlot: Int?
+    /// Threads the server computes with (every slot's tokens are computed together); nil: the
+    /// machine's cores.
+    public var threads: Int?
     /// How each slot's KV cache stores keys and values.
     public var cacheType: KVCacheType
     /// Whether a slot whose context fills during an answer shifts it and goes on.
@@ -29,15 +30,20 @@ public struct ServerConfiguration: Sendable {
     /// The chat template for chat requests; nil: the model's own, or the built-in plain
     /// "User:/Assistant:" transcript when the model has none.
     public var chatTemplate: ChatTemplate?
+    /// Where `POST /slots/{id}?action=save|restore` keeps slot files; nil: slot actions are off.
+    public var slotSavePath: String?
     /// How many connections may be open, how long a client may take, how large its headers.
     public var connections: ConnectionLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, parallel: Int = 2, contextLength: Int? = nil,
-                threadsPerSlot: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
+                threads: Int? = nil, cacheType: KVCacheType = Session.defaultCacheType,
                 contextShift: Bool = true, queueLimit: Int = 16, apiKey: String? = nil,
                 maxBodyBytes: Int = 8 << 20, modelID: String? = nil, chatTemplate: ChatTemplate? = nil,
+                slotSavePath: String? = nil,
                 connections: ConnectionLimits = ConnectionLimits()) {
-        self.threadsPerSlot = threadsPerSlot
+        self.slotSavePath = slotSavePath
+        self.connections = connections
+        self.threads = threads
         self.cacheType = cacheType
         self.contextShift = contextShift
         self.host = host

@@ -9,6 +9,9 @@ import InferKit
 ///   in generation (no prompt); tokens/s = n / time.
 /// - with --n-depth d (`tg128 @ d1024`): each repetition first fills the context with a prompt
 ///   of d random tokens, unmeasured, so the test shows the speed deep into a conversation.
+/// - with --sequences s (`tg128 x4`, llama-batched-bench's parallel sequences): tg runs s
+///   sequences, each with its own KV cache, decoded together (one pass over the weights for the
+///   s tokens of a step); tokens/s = s * n / time, the aggregate. pp tests take one sequence.
 /// Each test runs once unmeasured (warm-up), then --repetitions times from an empty context
 /// (or one of d tokens); the table shows the mean ± sample standard deviation of the repetitions' tokens/s.
 struct Bench: ParsableCommand {
@@ -39,6 +42,9 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var cache: CacheTypeOption
 
+    @Option(name: [.customShort("s"), .long], help: "Sequences decoded together in tg tests, comma-separated (aggregate tokens/s).")
+    var sequences = IntList([1])
+
     @Option(name: [.customShort("b"), .long], help: "Prompt tokens per batched pass.")
     var batchSize = Session.defaultBatchSize
 
@@ -52,6 +58,7 @@ struct Bench: ParsableCommand {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard threadCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("thread counts must be at least 1") }
+        guard sequences.values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("sequence counts must be at least 1") }
         guard (prompt.values + gen.values + depth.values).allSatisfy({ $0 >= 0 }) else {
             throw ValidationError("prompt, generation and depth lengths cannot be negative")
         }
@@ -62,16 +69,19 @@ struct Bench: ParsableCommand {
             let model = try Model(path: model, tokenizerPath: tokenizer)
             let tests = threadCounts.flatMap { t in
                 depth.values.flatMap { d in
-                    prompt.values.filter { $0 > 0 }.map { (t, $0, 0, d) } + gen.values.filter { $0 > 0 }.map { (t, 0, $0, d) }
+                    prompt.values.filter { $0 > 0 }.map { (t, $0, 0, d, 1) }
+                        + gen.values.filter { $0 > 0 }.flatMap { n in sequences.values.map { (t, 0, n, d, $0) } }
                 }
             }
             if !json { print(BenchResult.tableHeader) }
             var results: [BenchResult] = []
-            for (threadCount, promptLength, genLength, depthLength) in tests {
-                let samples = try measure(model, threads: threadCount, prompt: promptLength, gen: genLength,
-                                          depth: depthLength)
+            for (threadCount, promptLength, genLength, depthLength, sequenceCount) in tests {
+                let samples = sequenceCount > 1
+                    ? try measureSequences(model, threads: threadCount, gen: genLength, depth: depthLength, sequences: sequenceCount)
+                    : try measure(model, threads: threadCount, prompt: promptLength, gen: genLength, depth: depthLength)
                 let result = BenchResult(model: model, batchSize: batchSize, threads: threadCount, cacheType: cache.cacheType,
-                                         prompt: promptLength, gen: genLength, depth: depthLength, samples: samples)
+                                         prompt: promptLength, gen: genLength, depth: depthLength, sequences: sequenceCount,
+                                         samples: samples)
                 if !json { print(result.tableRow) }
                 results.append(result)
             }
@@ -118,6 +128,42 @@ struct Bench: ParsableCommand {
     }
 }
 
+extension Bench {
+    /// Nanoseconds of each repetition of tg with `sequences` sequences decoded together.
+    private func measureSequences(_ model: Model, threads: Int, gen: Int, depth: Int, sequences: Int) throws -> [UInt64] {
+        let sessions = try (0..<sequences).map { _ in
+            try Session(model: model, contextLength: depth + gen, threads: threads, cacheType: cache.cacheType)
+        }
+        let decoder = try BatchDecoder(model: model, threads: threads)
+        let vocabulary = model.config.vocabularySize
+        let first = model.tokenizer.special.bos ?? 0
+        func randomTokens() -> [Int] { (0..<sequences).map { _ in Int.random(in: 0..<vocabulary) } }
+        func fill() throws {
+            for session in sessions {
+                session.reset()
+                if depth > 0 { try session.append([first] + (1..<depth).map { _ in Int.random(in: 0..<vocabulary) }) }
+            }
+        }
+        func run(gen: Int) throws {
+            var tokens = depth == 0 ? Array(repeating: first, count: sequences) : randomTokens()
+            for _ in 0..<gen {
+                try decoder.append(tokens, to: sessions)
+                tokens = randomTokens()
+            }
+        }
+        if !noWarmup {
+            try fill()
+            try run(gen: 1)
+        }
+        return try (0..<repetitions).map { _ in
+            try fill()
+            let start = DispatchTime.now().uptimeNanoseconds
+            try run(gen: gen)
+            return DispatchTime.now().uptimeNanoseconds - start
+        }
+    }
+}
+
 /// A comma-separated list of integers (`-p 128,512`), as llama-bench takes them.
 struct IntList: ExpressibleByArgument {
     let values: [Int]
@@ -144,6 +190,8 @@ struct BenchResult: Encodable {
     let n_prompt: Int
     let n_gen: Int
     let n_depth: Int
+    /// Sequences decoded together (tg); tokens/s counts every sequence's tokens.
+    let n_sequences: Int
     let test_time: String
     let avg_ns: UInt64
     let stddev_ns: UInt64
@@ -153,7 +201,7 @@ struct BenchResult: Encodable {
     let samples_ts: [Double]
 
     init(model: Model, batchSize: Int, threads: Int, cacheType: KVCacheType, prompt: Int, gen: Int, depth: Int,
-         samples: [UInt64]) {
+         sequences: Int = 1, samples: [UInt64]) {
         model_filename = model.path
         model_type = model.typeDescription
         model_size = model.weightByteCount
@@ -165,10 +213,11 @@ struct BenchResult: Encodable {
         n_prompt = prompt
         n_gen = gen
         n_depth = depth
+        n_sequences = sequences
         let formatter = ISO8601DateFormatter()
         test_time = formatter.string(from: Date())
         samples_ns = samples
-        samples_ts = samples.map { 1e9 * Double(prompt + gen) / Double($0) }
+        samples_ts = samples.map { 1e9 * Double(prompt + gen * sequences) / Double($0) }
         avg_ns = UInt64(Self.mean(samples.map { Double($0) }))
         stddev_ns = UInt64(Self.standardDeviation(samples.map { Double($0) }))
         avg_ts = Self.mean(samples_ts)
@@ -185,7 +234,8 @@ struct BenchResult: Encodable {
     }
 
     var testName: String {
-        let test = n_gen == 0 ? "pp\(n_prompt)" : n_prompt == 0 ? "tg\(n_gen)" : "pp\(n_prompt)+tg\(n_gen)"
+        var test = n_gen == 0 ? "pp\(n_prompt)" : n_prompt == 0 ? "tg\(n_gen)" : "pp\(n_prompt)+tg\(n_gen)"
+        if n_sequences > 1 { test += " x\(n_sequences)" }
         return n_depth == 0 ? test : "\(test) @ d\(n_depth)"
     }
 

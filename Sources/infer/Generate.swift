@@ -38,16 +38,36 @@ struct Generate: ParsableCommand {
     @Option(help: ArgumentHelp("Start from the prompt state saved in FILE where the prompt shares a prefix with it, and save this prompt's state there.", valueName: "file"))
     var promptCache: String?
 
+    @Option(help: ArgumentHelp("Generate every prompt of a JSON Lines file (a string, or an object with \"prompt\" and sampling fields) together; print one JSON line per prompt.", valueName: "file"))
+    var prompts: String?
+
+    @Option(help: "With --prompts: prompts generated at once, their tokens computed together.")
+    var parallel = 4
+
     @OptionGroup(title: "Output format") var format: OutputFormatOptions
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if keep < 0 { throw ValidationError("--keep must be at least 0") }
+        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if prompts != nil {
+            if !prompt.isEmpty { throw ValidationError("--prompt and --prompts cannot be used together") }
+            if promptCache != nil { throw ValidationError("--prompt-cache is not supported with --prompts") }
+        }
     }
 
     func run() throws {
         try Terminal.reportingErrors {
             let model = try Model(path: model, tokenizerPath: tokenizer)
+            if let prompts {
+                var parameters = sampling.parameters(defaultMaxTokens: 256)
+                parameters.contextShift = !noContextShift
+                parameters.keep = keep
+                parameters.grammar = try format.load()
+                let entries = try PromptBatch.read(prompts, defaults: parameters)
+                return try PromptBatch.run(entries, model: model, parallel: parallel, contextLength: ctx, threads: threads,
+                                           cacheType: cache.cacheType)
+            }
             let session = try Session(model: model, contextLength: ctx, threads: threads, cacheType: cache.cacheType)
             var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(parseSpecial: true))
             if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Context length of each slot (default: the model's, at most 4096).")
     var ctx: Int?
 
-    @Option(help: "Threads each slot computes with (default: the cores shared among the slots).")
+    @Option(help: "Threads the server computes with; every slot's tokens are computed together (default: the cores).")
     var threads: Int?
 
     @Option(help: "Requests that may wait for a free slot; more get 503 with Retry-After.")
@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "When a slot's context fills during an answer, stop it (finish_reason length) instead of shifting the context.")
     var noContextShift = false
+
+    @Option(help: ArgumentHelp("Directory where POST /slots/{id}?action=save|restore keeps slot files (default: slot actions off).", valueName: "dir"))
+    var slotSavePath: String?
 
     @Option(help: "Connections open at once; more are answered 503 and closed.")
     var maxConnections = ConnectionLimits().maxConnections
@@ -73,9 +76,9 @@ struct Serve: AsyncParsableCommand {
         try await Terminal.reportingErrors {
             let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, threadsPerSlot: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: ctx, threads: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) },
+                chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) }, slotSavePath: slotSavePath,
                 connections: ConnectionLimits(
                     maxConnections: maxConnections, headerTimeout: try duration(headerTimeout, "--header-timeout"),
                     bodyTimeout: try duration(bodyTimeout, "--body-timeout"), idleTimeout: try duration(idleTimeout, "--idle-timeout"),

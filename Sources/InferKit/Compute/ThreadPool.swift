@@ -33,9 +33,10 @@ final class ThreadPool {
         infer_matvec(pool, products, Int32(count), scratch(bytes: infer_matvec_scratch_bytes(products, Int32(count))))
     }
 
-    /// One token through `decoder` at `position`, every thread running all of it (`infer_decode`).
-    func decode(_ decoder: UnsafePointer<infer_decoder>, position: Int) {
-        infer_decode(pool, decoder, Int32(position))
+    /// One token of each of `count` sequences through `decoder`, every thread running all of it
+    /// (`infer_decode`).
+    func decode(_ decoder: UnsafePointer<infer_decoder>, sequences: UnsafePointer<infer_sequence>, count: Int) {
+        infer_decode(pool, decoder, sequences, Int32(count))
     }
 
     /// At least `bytes` of 64-byte-aligned scratch; grows only on the first tokens.

@@ -119,60 +119,103 @@ public struct Generator {
 
     /// The next event; nil after `.finished` has been returned.
     public mutating func next() throws -> GenerationEvent? {
-        if !queued.isEmpty {
-            logprobs = queuedLogprobs.removeFirst()
-            return queued.removeFirst()
-        }
+        if let event = takeQueued() { return event }
         guard !done else { return nil }
         let start = clock.now
         defer { generationTime += clock.now - start }
-        while true {
-            if let grammar, grammar.isComplete { return finish(.stop) }
-            if let maxTokens, stats.generatedTokens >= maxTokens { return finish(.length) }
-            if session.remaining == 0 {
-                // Shift: keep the first tokens, drop half of the rest, go on.
-                let held = session.tokens.count
-                guard let shiftKeeps, case let keep = min(shiftKeeps, held - 1), (held - keep) / 2 > 0 else {
-                    return finish(.contextFull)
-                }
-                try session.shiftContext(keep: keep, discard: (held - keep) / 2)
-                stats.contextShifts += 1
-            }
-            if let grammar {
-                // The mask is computed here, timed, and kept by the matcher for the sampler's grammar step.
-                let maskStart = clock.now
-                let allowed = grammar.allowedTokens()
-                stats.grammarSeconds += seconds(clock.now - maskStart)
-                if let failure = grammar.failure { throw failure }
-                if allowed.isEmpty {
-                    throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
-                }
-            }
-            let token = sampler.sample(logits: session.logits, history: session.tokens[...])
-            if stopTokens.contains(token) { return finish(.stop) }
-            if let grammar, !grammar.accept(token) {
-                throw InferError.invalidArgument("the sampler chose token \(token), which the grammar does not allow")
-            }
-            if let logprobCount {
-                pendingLogprobs.append(TokenLogprob(token: token, logits: session.logits, top: logprobCount))
-            }
-            stats.generatedTokens += 1
+        while queued.isEmpty {
+            guard let token = try chooseToken() else { break }
             try session.append([token])
-            pendingTokens.append(token)
-            var piece = detokenizer.append(token)
-            if dropLeadingWhitespace {
-                piece = String(piece.drop(while: \.isWhitespace))
-                dropLeadingWhitespace = piece.isEmpty
+            appended(token)
+        }
+        return takeQueued()
+    }
+
+    /// The first queued event, its tokens' log-probabilities in `logprobs`.
+    private mutating func takeQueued() -> GenerationEvent? {
+        guard !queued.isEmpty else { return nil }
+        logprobs = queuedLogprobs.removeFirst()
+        return queued.removeFirst()
+    }
+
+    // A step of generation in two halves around the token's forward pass, so that several
+    // generators can step together (`BatchGenerator` appends their tokens in one pass).
+
+    /// The first half: the token to append to the session next, or nil when generation ends
+    /// here (the last events are then queued: `takeEvents()`). Shifts the context first when it
+    /// is full.
+    mutating func chooseToken() throws -> Int? {
+        guard !done else { return nil }
+        if let grammar, grammar.isComplete {
+            queueFinish(.stop)
+            return nil
+        }
+        if let maxTokens, stats.generatedTokens >= maxTokens {
+            queueFinish(.length)
+            return nil
+        }
+        if session.remaining == 0 {
+            // Shift: keep the first tokens, drop half of the rest, go on.
+            let held = session.tokens.count
+            guard let shiftKeeps, case let keep = min(shiftKeeps, held - 1), (held - keep) / 2 > 0 else {
+                queueFinish(.contextFull)
+                return nil
             }
-            let (text, stopped) = stopStrings.feed(piece)
-            if stopped { return finish(.stopString, text: text) }
-            if !text.isEmpty {
-                defer { pendingTokens.removeAll() }
-                logprobs = pendingLogprobs
-                pendingLogprobs.removeAll()
-                return .text(text, tokens: pendingTokens)
+            try session.shiftContext(keep: keep, discard: (held - keep) / 2)
+            stats.contextShifts += 1
+        }
+        if let grammar {
+            // The mask is computed here, timed, and kept by the matcher for the sampler's grammar step.
+            let maskStart = clock.now
+            let allowed = grammar.allowedTokens()
+            stats.grammarSeconds += seconds(clock.now - maskStart)
+            if let failure = grammar.failure { throw failure }
+            if allowed.isEmpty {
+                throw InferError.invalidArgument("the grammar cannot go on: no token of the vocabulary continues it after \(stats.generatedTokens) tokens")
             }
         }
+        let token = sampler.sample(logits: session.logits, history: session.tokens[...])
+        if stopTokens.contains(token) {
+            queueFinish(.stop)
+            return nil
+        }
+        if let grammar, !grammar.accept(token) {
+            throw InferError.invalidArgument("the sampler chose token \(token), which the grammar does not allow")
+        }
+        if let logprobCount {
+            pendingLogprobs.append(TokenLogprob(token: token, logits: session.logits, top: logprobCount))
+        }
+        stats.generatedTokens += 1
+        return token
+    }
+
+    /// The second half, once the session holds `token`: queues the text it completes, if any, or
+    /// the last events when it completes a stop string.
+    mutating func appended(_ token: Int) {
+        pendingTokens.append(token)
+        var piece = detokenizer.append(token)
+        if dropLeadingWhitespace {
+            piece = String(piece.drop(while: \.isWhitespace))
+            dropLeadingWhitespace = piece.isEmpty
+        }
+        let (text, stopped) = stopStrings.feed(piece)
+        if stopped { return queueFinish(.stopString, text: text) }
+        if !text.isEmpty {
+            queued.append(.text(text, tokens: pendingTokens))
+            queuedLogprobs.append(pendingLogprobs)
+            pendingTokens.removeAll()
+            pendingLogprobs.removeAll()
+        }
+    }
+
+    /// The events queued by the halves of a step (or by `cancel()`), in order, each with the
+    /// log-probabilities of its tokens (empty unless `GenerateParameters.logprobs` asked).
+    mutating func takeEvents() -> [(event: GenerationEvent, logprobs: [TokenLogprob])] {
+        defer {
+            queued.removeAll()
+            queuedLogprobs.removeAll()
+        }
+        return Array(zip(queued, queuedLogprobs)).map { (event: $0.0, logprobs: $0.1) }
     }
 
     /// Ends generation early (the caller was cancelled); the next events release
@@ -180,13 +223,6 @@ public struct Generator {
     public mutating func cancel() {
         guard !done else { return }
         queueFinish(.cancelled)
-    }
-
-    /// Queues the final events and returns the first.
-    private mutating func finish(_ reason: FinishReason, text: String = "") -> GenerationEvent {
-        queueFinish(reason, text: text)
-        logprobs = queuedLogprobs.removeFirst()
-        return queued.removeFirst()
     }
 
     /// Queues the final events: held-back text, then `.finished`.

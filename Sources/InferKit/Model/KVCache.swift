@@ -34,6 +34,8 @@ final class KVCache {
     let batchLimit: Int
     /// Each layer's rows, as the kernels take them.
     let layers: [infer_cache_layer]
+    /// `layers` where it stays put, for the forward pass of several sessions (`infer_sequence`).
+    let layerTable: UnsafeMutablePointer<infer_cache_layer>
     /// Positions ever written since the last reset: a layer's ring holds the last of them.
     private var written = 0
     /// Each layer's first position whose row is meaningful apart from what the ring has since
@@ -75,10 +77,15 @@ final class KVCache {
             offset += 2 * bytes
         }
         self.layers = layers
+        layerTable = .allocate(capacity: max(1, layers.count))
+        layerTable.initialize(from: layers, count: layers.count)
         validFrom = Array(repeating: 0, count: layers.count)
     }
 
-    deinit { memory.deallocate() }
+    deinit {
+        memory.deallocate()
+        layerTable.deallocate()
+    }
 
     /// Writes the keys and values of `count` positions from `start` into layer `layer`: row i of
     /// `newKeys` and `newValues`, (count, n_kv_heads * head_dim), is position start + i.

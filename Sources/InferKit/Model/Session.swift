@@ -27,6 +27,8 @@ public final class Session: @unchecked Sendable {
     private let pool: ThreadPool
     /// The one-token forward pass over this session's cache.
     private let tokenForward: TokenForward
+    /// The rotations of this session's positions (every forward pass over its cache uses them).
+    let rotary: RotaryAngles
     private var buffers: ForwardBuffers { tokenForward.buffers }
     private lazy var batchBuffers = BatchBuffers(config: model.config, context: contextLength, threads: threadCount)
 
@@ -50,7 +52,8 @@ public final class Session: @unchecked Sendable {
         self.contextLength = length
         cache = try KVCache(config: model.config, capacity: length, batchLimit: Session.defaultBatchSize, type: cacheType)
         pool = ThreadPool(threads: threadCount)
-        tokenForward = TokenForward(weights: model.transformer.weights, config: model.config, cache: cache,
+        rotary = RotaryAngles(rope: model.config.block.rope, contextLength: cache.capacity)
+        tokenForward = TokenForward(weights: model.transformer.weights, config: model.config, context: cache.capacity,
                                     threads: pool.threadCount)
         let interleaved = model.transformer.weights.layers.first.map {
             [$0.wq, $0.gate, $0.up, $0.down].compactMap { ($0.columnParts.first ?? $0).interleaved?.type }
@@ -98,7 +101,7 @@ public final class Session: @unchecked Sendable {
             let wanted = chunk.clamped(to: scored)
             if chunk.count < max(2, smallestBatch) {
                 for index in chunk {
-                    tokenForward.run(token: newTokens[index], position: tokens.count, on: pool)
+                    tokenForward.run(token: newTokens[index], position: tokens.count, cache: cache, rotary: rotary, on: pool)
                     tokens.append(newTokens[index])
                     cache.didWrite(upTo: tokens.count)
                     if wanted.contains(index) { try body(index, logits) }
@@ -111,7 +114,7 @@ public final class Session: @unchecked Sendable {
             b.reserve(logitRows: wanted.count > 1 ? wanted.count : 0)
             let out = wanted.count > 1 ? b.logits! : buffers.logits
             model.transformer.forward(batch: newTokens[chunk], start: tokens.count, cache: cache,
-                                      rotary: tokenForward.rotary, buffers: b,
+                                      rotary: rotary, buffers: b,
                                       threads: threadCount, logitRows: (wanted.lowerBound - first)..<(wanted.upperBound - first), into: out)
             tokens.append(contentsOf: newTokens[chunk])
             cache.didWrite(upTo: tokens.count)
@@ -125,7 +128,21 @@ public final class Session: @unchecked Sendable {
         logitsCurrent = scored.contains(newTokens.count - 1)
     }
 
-    private func check(_ newTokens: [Int]) throws {
+    /// This session's part in a step of several sessions (`BatchDecoder`): `token` goes at the next
+    /// position, its logits where `logits` reads them. Call `check(_:)` first and
+    /// `didAppendInStep(_:)` after the step.
+    func stepEntry(token: Int) -> TokenForward.Entry {
+        TokenForward.Entry(token: token, position: tokens.count, cache: cache, rotary: rotary, logits: buffers.logits)
+    }
+
+    /// `token` went into the cache in a step of several sessions; `logits` now scores the next.
+    func didAppendInStep(_ token: Int) {
+        tokens.append(token)
+        cache.didWrite(upTo: tokens.count)
+        logitsCurrent = true
+    }
+
+    func check(_ newTokens: [Int]) throws {
         guard newTokens.count <= remaining else {
             throw InferError.contextFull(needed: tokens.count + newTokens.count, capacity: contextLength)
         }
@@ -174,7 +191,7 @@ public final class Session: @unchecked Sendable {
             throw InferError.invalidArgument("cannot drop tokens \(keep)..<\(keep + discard) of \(tokens.count)")
         }
         let c = model.config
-        if cache.shift(keep: keep, discard: discard, count: tokens.count, rotary: tokenForward.rotary,
+        if cache.shift(keep: keep, discard: discard, count: tokens.count, rotary: rotary,
                        rotations: c.layers.map(\.rotation), ropeDim: c.ropeDim, neox: c.block.rope.style == .neox) {
             tokens.removeSubrange(keep..<(keep + discard))
         } else {

@@ -1,11 +1,17 @@
 import CKernels
 
-/// Generation's forward pass of one token over a session's cache and buffers: the model's blocks
-/// laid out once for `infer_decode` (Kernels/decode.c), which runs each token on all of the pool's
-/// threads together. The one-token path of every family: what a block computes comes from the
-/// model's `BlockDescription` and weights, never from code written for a family.
+/// Generation's forward pass of one token per sequence, for up to `capacity` sequences at once
+/// (a session's own: one; a batched step over several sessions: more): the model's blocks laid
+/// out once for `infer_decode` (Kernels/decode.c), which runs the tokens on all of the pool's
+/// threads together, reading every weight once for all of them. The one-token path of every
+/// family: what a block computes comes from the model's `BlockDescription` and weights, never
+/// from code written for a family.
 final class TokenForward {
     let buffers: ForwardBuffers
+    /// Sequences one run takes at most.
+    var capacity: Int { buffers.capacity }
+    /// The most positions a query of a sequence may attend to (the longest cache it may run over).
+    let context: Int
     private var decoder: infer_decoder
     private let blocks: UnsafeMutablePointer<infer_block>     // (layers)
     private let matrices: UnsafeMutablePointer<infer_matrix>  // every block's, then the output
@@ -13,18 +19,20 @@ final class TokenForward {
     private let scratch: UnsafeMutableRawPointer
     private let weights: ModelWeights
     private let config: ModelConfig
-    /// The rotations of this session's positions (the batched pass uses them too).
-    let rotary: RotaryAngles
+    private let sequences: UnsafeMutablePointer<infer_sequence>  // (capacity) a run's
 
-    /// The forward pass of `weights` over `cache`, for a pool of `threads` threads; valid while
-    /// the weights and the cache are.
-    init(weights: ModelWeights, config c: ModelConfig, cache: KVCache, threads: Int) {
+    /// The forward pass of `weights` for up to `capacity` sequences (at most
+    /// `TokenForward.maxCapacity`) whose caches hold at most `context` positions, on a pool of
+    /// `threads` threads; valid while the weights are.
+    init(weights: ModelWeights, config c: ModelConfig, context: Int, capacity: Int = 1, threads: Int) {
+        precondition(capacity >= 1 && capacity <= Self.maxCapacity)
         self.weights = weights
         config = c
-        rotary = RotaryAngles(rope: c.block.rope, contextLength: cache.capacity)
+        self.context = context
         let parts = weights.layers.flatMap { [$0.wo.columnParts.count, $0.down.columnParts.count] }.max() ?? 0
-        let b = ForwardBuffers(config: c, context: cache.capacity, columnParts: max(1, parts))
+        let b = ForwardBuffers(config: c, context: context, columnParts: max(1, parts), capacity: capacity)
         buffers = b
+        sequences = .allocate(capacity: capacity)
 
         let perLayer = 5 + 2 * max(1, parts)
         matrices = .allocate(capacity: weights.layers.count * perLayer + 1)
@@ -58,7 +66,7 @@ final class TokenForward {
                 q_norm: copy(layer.qNorm), k_norm: copy(layer.kNorm),
                 attention_norm: copy(layer.attentionNorm), ffn_norm: copy(layer.ffnNorm),
                 post_attention_norm: copy(layer.postAttentionNorm), post_ffn_norm: copy(layer.postFFNNorm),
-                cache: cache.layers[l], rope: Int32(c.layers[l].rotation)))
+                rope: Int32(c.layers[l].rotation)))
         }
         let block = c.block
         decoder = infer_decoder(
@@ -69,10 +77,9 @@ final class TokenForward {
             rms_epsilon: c.rmsEpsilon, attention_scale: block.attentionScale,
             attention_soft_cap: block.attentionSoftCap ?? 0, logit_soft_cap: block.finalLogitSoftCap ?? 0,
             layers: blocks, output_norm: copy(weights.outputNorm), output: add([weights.output]),
-            x: b.x, q: b.q, attention: b.attention, key: b.key, value: b.value, gate: b.gate, up: b.up,
-            scores: b.scores, scores_stride: cache.capacity,
-            attention_partials: b.attentionPartials, ffn_partials: b.ffnPartials,
-            rope_cos: b.ropeCos, rope_sin: b.ropeSin, logits: b.logits, scratch: nil, scratch_bytes: 0)
+            capacity: Int32(capacity), x: b.x, q: b.q, attention: b.attention, key: b.key, value: b.value,
+            gate: b.gate, up: b.up, scores: b.scores, scores_stride: context,
+            attention_partials: b.attentionPartials, ffn_partials: b.ffnPartials, scratch: nil, scratch_bytes: 0)
         decoder.scratch_bytes = infer_decode_scratch_bytes(&decoder)
         scratch = .allocate(byteCount: max(64, decoder.scratch_bytes * threads), alignment: 64)
         decoder.scratch = scratch
@@ -83,16 +90,46 @@ final class TokenForward {
         matrices.deallocate()
         vectors.deallocate()
         scratch.deallocate()
+        sequences.deallocate()
     }
 
-    /// Runs token `token` at `position`: its keys and values into the cache, the next-token
-    /// logits into `buffers.logits` (and the normed last hidden state into `buffers.x`).
-    func run(token: Int, position: Int, on pool: ThreadPool) {
-        let b = buffers
-        weights.tokenEmbedding.dequantizeRow(token, into: b.x)
-        if config.block.embeddingScale != 1 { scale(b.x, config.dim, by: config.block.embeddingScale) }
-        rotary.write(position: position, cosines: b.ropeCos, sines: b.ropeSin)
-        pool.decode(&decoder, position: position)
+    /// Most sequences a forward pass takes at once.
+    static let maxCapacity = Int(INFER_DECODE_MAX_SEQUENCES)
+
+    /// One sequence's token in a run.
+    struct Entry {
+        let token: Int
+        let position: Int
+        let cache: KVCache
+        let rotary: RotaryAngles
+        /// Where the next-token logits go (vocab floats).
+        let logits: UnsafeMutablePointer<Float>
+    }
+
+    /// Runs token `token` at `position` of the sequence in `cache`: its keys and values into the
+    /// cache, the next-token logits into `buffers.logits` (and the normed last hidden state into
+    /// `buffers.x`).
+    func run(token: Int, position: Int, cache: KVCache, rotary: RotaryAngles, on pool: ThreadPool) {
+        run([Entry(token: token, position: position, cache: cache, rotary: rotary, logits: buffers.logits)], on: pool)
+    }
+
+    /// Runs each entry's token (at most `capacity`) in one pass over the weights: its keys and
+    /// values into its cache, its logits where it says (the normed last hidden states into rows of
+    /// `buffers.x`). Each entry's results are what it would get alone, bit for bit.
+    func run(_ entries: [Entry], on pool: ThreadPool) {
+        precondition(!entries.isEmpty && entries.count <= capacity)
+        let b = buffers, rotations = b.rotationFloats
+        for (s, entry) in entries.enumerated() {
+            precondition(entry.cache.capacity <= context)
+            let x = b.x + s * config.dim
+            weights.tokenEmbedding.dequantizeRow(entry.token, into: x)
+            if config.block.embeddingScale != 1 { scale(x, config.dim, by: config.block.embeddingScale) }
+            entry.rotary.write(position: entry.position, cosines: b.ropeCos + s * rotations, sines: b.ropeSin + s * rotations)
+            (sequences + s).initialize(to: infer_sequence(
+                caches: entry.cache.layerTable, pos: Int32(entry.position), rope_cos: b.ropeCos + s * rotations,
+                rope_sin: b.ropeSin + s * rotations, logits: entry.logits))
+        }
+        pool.decode(&decoder, sequences: sequences, count: entries.count)
     }
 }
 

@@ -8,6 +8,8 @@ struct Endpoints: Sendable {
     let chatPrompt: ChatPrompt
     let pool: SlotPool
     let maxBodyBytes: Int
+    /// `POST /slots/{id}?action=...`; nil: off (no --slot-save-path).
+    let slotFiles: SlotFiles?
     /// `created` of the model card: when the server started.
     let started = unixTime()
 
@@ -16,6 +18,7 @@ struct Endpoints: Sendable {
         router.get("/v1/models") { _, _ in models() }
         router.post("/v1/chat/completions") { request, context in try await chatCompletions(request, context) }
         router.post("/v1/completions") { request, context in try await completions(request, context) }
+        router.post("/slots/:id") { request, context in try await slotAction(request, context) }
     }
 
     func health() -> Response {
@@ -117,6 +120,35 @@ struct Endpoints: Sendable {
             throw APIError.clientGone
         }
         return try await AnswerWriter(format: format, promptTokens: tokens.count, sampling: sampling).response(events)
+    }
+
+    /// `POST /slots/{id}?action=save|restore|erase` with `{"filename": NAME}` (save, restore):
+    /// llama-server's slot files (`SlotFiles`).
+    func slotAction(_ request: Request, _ context: ServerContext) async throws -> Response {
+        guard let slotFiles else {
+            throw APIError(status: .notImplemented, message: "Slot actions are off: start the server with --slot-save-path DIR.",
+                           type: "not_supported_error")
+        }
+        let raw = context.parameters.get("id") ?? ""
+        guard let id = Int(raw) else {
+            throw APIError(status: .notFound, message: "There is no slot '\(raw)': slots are numbered from 0.",
+                           type: "invalid_request_error", code: "slot_not_found")
+        }
+        guard let name = request.uri.queryParameters.get("action") else { throw APIError.missing("action") }
+        guard let action = SlotFiles.Action(rawValue: name) else {
+            throw APIError.invalidValue("action", "'\(name)' is not one of \(SlotFiles.Action.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let body = try await request.body.collect(upTo: maxBodyBytes)
+        var filename: String?
+        if body.readableBytes > 0 {
+            let fields = try RequestFields(body: Array(body.readableBytesView))
+            if let unknown = fields.object.keys.first(where: { $0 != "filename" }) {
+                throw APIError.invalidRequest("Unknown field '\(unknown)': a slot action takes only 'filename'.", param: unknown,
+                                              code: "unknown_parameter")
+            }
+            filename = try fields.string("filename")
+        }
+        return .json(try await slotFiles.run(action, slot: id, filename: filename))
     }
 
     /// The request's JSON object, read up to the size limit.

@@ -1,10 +1,12 @@
 import Foundation
 import InferKit
 
-/// Carries one generation's events from its slot's thread to the task that writes the HTTP
-/// response. At most `capacity` events wait unread: past that the thread blocks, so a slow
-/// client slows its own generation instead of piling up text in memory. The thread learns at
-/// once when the reader is gone (`close()`), and stops generating.
+/// Carries one generation's events from the server's generation loop (`SlotScheduler`) to the task
+/// that writes the HTTP response. The loop steps a generation only while it `hasRoom` (fewer than
+/// `capacity` events wait unread), so a slow client slows its own generation, not the others',
+/// instead of piling up text in memory. The loop learns at once when the reader is gone
+/// (`close()`) or a stop is asked for: `onChange` is called then, and whenever the reader makes
+/// room.
 final class EventChannel: @unchecked Sendable {
     /// An event and the log-probabilities of its tokens (when the request asked for them).
     struct Piece: Sendable, Equatable {
@@ -13,7 +15,8 @@ final class EventChannel: @unchecked Sendable {
     }
 
     private let capacity: Int
-    /// Guards everything below; the producing thread waits on it while the buffer is full.
+    private let onChange: @Sendable () -> Void
+    /// Guards everything below.
     private let condition = NSCondition()
     private var buffer: [Piece] = []
     private var reader: CheckedContinuation<Piece?, any Error>?
@@ -22,29 +25,41 @@ final class EventChannel: @unchecked Sendable {
     private var ended = false
     private var failure: (any Error)?
 
-    init(capacity: Int = 8) {
+    /// - Parameter onChange: called (on whichever thread did it) when the reader takes an event,
+    ///   leaves, or a stop is asked for; never with the channel's lock held.
+    init(capacity: Int = 8, onChange: @escaping @Sendable () -> Void = {}) {
         self.capacity = capacity
+        self.onChange = onChange
     }
 
-    // MARK: The generating thread
+    // MARK: The generating side
 
     /// Whether generation should end early: the reader is gone, or the server is shutting down.
     var shouldStop: Bool {
         condition.withLock { readerGone || stopRequested }
     }
 
-    /// Delivers `event`, blocking while `capacity` events wait unread. Returns at once, dropping
-    /// the event, when the reader is gone.
+    /// Whether the reader is gone: nothing more will be read.
+    var isReaderGone: Bool {
+        condition.withLock { readerGone }
+    }
+
+    /// Whether fewer than `capacity` events wait unread (or the reader is gone, and events are
+    /// dropped): a generation steps only then.
+    var hasRoom: Bool {
+        condition.withLock { readerGone || buffer.count < capacity }
+    }
+
+    /// Delivers `event` (or drops it when the reader is gone). Never blocks: the producer keeps
+    /// to the capacity by asking `hasRoom` before it generates.
     func send(_ event: GenerationEvent, logprobs: [TokenLogprob] = []) {
         condition.lock()
-        while buffer.count >= capacity && !readerGone { condition.wait() }
         guard !readerGone else { return condition.unlock() }
         buffer.append(Piece(event: event, logprobs: logprobs))
         deliverBuffered()
     }
 
-    /// Ends the stream with `last` (the `.finished` event) or with `error`. Never blocks: the
-    /// last event may exceed the capacity, so that the slot's thread is free at once.
+    /// Ends the stream with `last` (the `.finished` event) or with `error`. Never blocks.
     func finish(_ last: GenerationEvent? = nil, throwing error: (any Error)? = nil) {
         condition.lock()
         ended = true
@@ -87,8 +102,9 @@ final class EventChannel: @unchecked Sendable {
             condition.lock()
             if !buffer.isEmpty {
                 let event = buffer.removeFirst()
-                condition.signal()  // room for the thread's next event
+                let madeRoom = buffer.count == capacity - 1 && !ended
                 condition.unlock()
+                if madeRoom { onChange() }  // the generation may step again
                 continuation.resume(returning: event)
             } else if ended || readerGone {
                 // An error is reported once; after it the stream is simply over.
@@ -103,29 +119,35 @@ final class EventChannel: @unchecked Sendable {
         }
     }
 
-    /// The reader is gone (the client disconnected, or the response failed): the thread stops
-    /// generating, and a pending `next()` returns nil.
+    /// The reader is gone (the client disconnected, or the response failed): generation stops,
+    /// and a pending `next()` returns nil.
     func close() {
         condition.lock()
+        let first = !readerGone
         readerGone = true
         buffer.removeAll()
         let reader = self.reader
         self.reader = nil
-        condition.broadcast()
+        let ended = self.ended
         condition.unlock()
         reader?.resume(returning: nil)
+        if first && !ended { onChange() }
     }
 
-    /// Asks the thread to end generation early; the reader still gets the held-back text and
-    /// the `.finished(.cancelled, ...)` event.
+    /// Asks for generation to end early; the reader still gets the held-back text and the
+    /// `.finished(.cancelled, ...)` event.
     func requestStop() {
-        condition.withLock { stopRequested = true }
+        let first = condition.withLock {
+            defer { stopRequested = true }
+            return !stopRequested && !ended
+        }
+        if first { onChange() }
     }
 }
 
 /// The reading end of an `EventChannel`, owned by the response. However the response ends
-/// (read to the end, failed, or dropped unread), the channel closes with it, so a slot's
-/// thread can never stay blocked on a reader that is gone.
+/// (read to the end, failed, or dropped unread), the channel closes with it, so a generation can
+/// never stay waiting on a reader that is gone.
 final class GenerationEvents: Sendable {
     private let channel: EventChannel
 

@@ -9,7 +9,8 @@ import Synchronization
 /// merely starts like another (the same system prompt) takes an empty slot rather than evict
 /// that one, where llama.cpp's server, choosing by the longest shared prefix alone, would
 /// evict it. Among equals, the slot idle the longest. When every slot is busy, up to
-/// `queueLimit` requests wait in line, first come first served; more are refused.
+/// `queueLimit` requests wait in line, first come first served; more are refused. The busy
+/// slots' jobs run together in one generation loop (`SlotScheduler`).
 final class SlotPool: Sendable {
     /// Why a request got no slot.
     enum Refusal: Error, Equatable {
@@ -48,16 +49,18 @@ final class SlotPool: Sendable {
     let queueLimit: Int
     private let slots: [Slot]
     private let state: Mutex<State>
+    private let scheduler: SlotScheduler
 
     /// - Parameters:
     ///   - count: slots, each with a KV cache of `contextLength` positions (default: the
     ///     model's context, at most 4096).
+    ///   - threads: threads the generation loop computes with.
     ///   - queueLimit: requests that may wait for a slot.
     init(model: Model, count: Int, contextLength: Int?, threads: Int, cacheType: KVCacheType = Session.defaultCacheType,
          contextShift: Bool = true, queueLimit: Int) throws {
         precondition(count > 0 && queueLimit >= 0)
-        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads, cacheType: cacheType,
-                          contextShift: contextShift) }
+        slots = try (0..<count).map { try Slot(index: $0, model: model, contextLength: contextLength, threads: threads, cacheType: cacheType) }
+        scheduler = try SlotScheduler(model: model, threads: threads, contextShift: contextShift)
         self.contextLength = slots[0].session.contextLength
         self.queueLimit = queueLimit
         state = Mutex(State(idle: slots, idleSince: Array(repeating: 0, count: count)))
@@ -75,15 +78,15 @@ final class SlotPool: Sendable {
     func generate(prompt: [Int], parameters: GenerateParameters, dropLeadingWhitespace: Bool,
                   connection: ClientConnection?) async throws -> GenerationEvents {
         let slot = try await acquire(prompt: prompt, connection: connection)
-        let events = EventChannel()
+        let events = EventChannel(onChange: { [scheduler] in scheduler.wake() })
         let closed = state.withLock { state in
             state.running[slot.index] = events
             return state.closed
         }
         if closed { events.requestStop() }  // shutdown began while this request was let in
         connection?.onGone { events.close() }
-        slot.start(GenerationJob(prompt: prompt, parameters: parameters, dropLeadingWhitespace: dropLeadingWhitespace,
-                                 events: events, onIdle: { [self] in release(slot) }))
+        scheduler.start(GenerationJob(prompt: prompt, parameters: parameters, dropLeadingWhitespace: dropLeadingWhitespace,
+                                      events: events, onIdle: { [self] in release(slot) }), in: slot)
         return GenerationEvents(events)
     }
 
@@ -146,6 +149,29 @@ final class SlotPool: Sendable {
         waiter?.continuation.resume(returning: slot)
     }
 
+    /// Runs `body` with slot `index` held out of use, so that no request takes it meanwhile (a
+    /// request that finds no other slot waits in line); then the slot is idle again, or the first
+    /// request in line gets it.
+    /// - Throws: `APIError`: 404 for an index that is no slot's, 409 when the slot is answering a
+    ///   request, 503 while shutting down; and what `body` throws.
+    func withIdleSlot<T>(_ index: Int, _ body: (Slot) throws -> T) throws -> T {
+        let taken: Result<Slot, APIError> = state.withLock { state in
+            if state.closed { return .failure(.shuttingDown) }
+            guard slots.indices.contains(index) else {
+                return .failure(APIError(status: .notFound, message: "There is no slot \(index): the slots are 0...\(slots.count - 1).",
+                                         type: "invalid_request_error", code: "slot_not_found"))
+            }
+            guard let position = state.idle.firstIndex(where: { $0.index == index }) else {
+                return .failure(APIError(status: .conflict, message: "Slot \(index) is answering a request; try again when it is idle.",
+                                         type: "invalid_request_error", code: "slot_busy"))
+            }
+            return .success(state.idle.remove(at: position))
+        }
+        let slot = try taken.get()
+        defer { release(slot) }
+        return try body(slot)
+    }
+
     /// Refuses new requests and those waiting, and stops the generations running (their
     /// clients still get the text so far and the end of the answer).
     func shutDown() {
@@ -158,9 +184,9 @@ final class SlotPool: Sendable {
         for events in running { events.requestStop() }
     }
 
-    /// Ends the slots' threads once their jobs are done. The pool serves no more requests.
+    /// Ends the generation loop's thread once its jobs are done. The pool serves no more requests.
     func stopThreads() {
         shutDown()
-        for slot in slots { slot.stop() }
+        scheduler.stop()
     }
 }
