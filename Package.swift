@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "InferKit", targets: ["InferKit"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
         .executable(name: "infer", targets: ["infer"]),
         .library(name: "InferServer", targets: ["InferServer"]),
     ],
@@ -31,7 +32,10 @@ let package = Package(
         .target(name: "CKernels", path: "Kernels", cSettings: kernelFlags,
                 linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .target(name: "InferKit", dependencies: ["CKernels", "COpenBLAS"]),
+        // The Jinja interpreter that renders chat templates, and the JSON values it renders:
+        // a library of its own, which InferKit re-exports.
+        .target(name: "Jinja"),
+        .target(name: "InferKit", dependencies: ["Jinja", "CKernels", "COpenBLAS"]),
         // The OpenAI-compatible HTTP server: apart from InferKit, so that the library
         // needs no web stack.
         .target(
@@ -71,6 +75,7 @@ let package = Package(
         .executableTarget(name: "grammar-bench", dependencies: ["InferKit"], path: "Benchmarks/GrammarBench"),
         // Fixtures/ holds data read at test time by path (and the scripts that make it).
         .testTarget(name: "InferKitTests", dependencies: ["InferKit", "CKernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja"]),
         .testTarget(name: "InferCLITests", dependencies: ["InferKit"]),
         .testTarget(
             name: "InferServerTests",

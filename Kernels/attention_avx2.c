@@ -2,13 +2,12 @@
 // (x86-64), chosen at run time by infer_attention_heads_isa: the scalar path's computation in
 // another shape. Scores are computed for eight positions at a time, each position's lanes
 // accumulating the elements i ≡ lane (mod 8), with one transposing reduction for the eight
-// sums instead of a call and a horizontal sum per position (attention was 7% of a TinyLlama
-// Q4_0 token with one thread); the heads of a group take each block of positions in turn, so
-// the cache is read from memory once per group, not once per head; the softmax takes the
-// batched path's vectorized exp (expf's slow path for underflowing scores alone cost 0.7% of a
-// Q4_K_M token). No software prefetch: a head's rows are one contiguous stream in the cache,
-// which the hardware prefetcher follows (asking 32 positions ahead made tg64 at depth 2048
-// 5% slower). Cache rows of f16 and q8_0 are widened as they are loaded, eight values at a
+// sums instead of a call and a horizontal sum per position; the heads of a group take each
+// block of positions in turn, so the cache is read from memory once per group, not once per
+// head; the softmax takes the batched path's vectorized exp (expf has a slow path for the
+// underflowing scores that most positions far from the query give). No software prefetch: a
+// head's rows are one contiguous stream in the cache, which the hardware prefetcher follows on
+// its own (requests of ours only compete with it). Cache rows of f16 and q8_0 are widened as they are loaded, eight values at a
 // time. The results agree with the scalar path to within a few f32 ulps (fused multiply-adds,
 // another exp), not bit for bit.
 #if defined(__x86_64__)

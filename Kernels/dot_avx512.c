@@ -1,9 +1,10 @@
 // AVX-512 kernels (x86-64 with AVX-512 F/BW/VL and VNNI, e.g. Zen 4, Ice Lake and later)
-// for the two most common 32-element types, where they beat the AVX2 ones on Zen 4 (see
+// for the two most common 32-element types, where they beat the AVX2 ones (see
 // Benchmarks/README.md); every other type uses the AVX2 kernel. The references are in
-// dot_scalar.c. Not f16: with VCVTPH2PS on zmm (16 halves) an f16 kernel computed at 35 GB/s
-// on Zen 4 against the AVX2 one's 54 (two conversions of 8), barely faster than memory, and
-// streamed slower with two threads (52 against 60 GB/s).
+// dot_scalar.c. Not f16: VCVTPH2PS on zmm (16 halves at once) converts slower than two
+// conversions of 8 on ymm on the AVX-512 CPUs tried, so an f16 kernel on zmm computes slower
+// than the AVX2 one and no faster than memory streams (Benchmarks/README.md, "Design decisions
+// and their measurements").
 //
 // Against AVX2 they save instructions two ways: VPDPBUSD multiplies and sums four
 // byte pairs into int32 in one step (AVX2 needs maddubs then madd), and one zmm holds two

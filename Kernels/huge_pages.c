@@ -1,7 +1,7 @@
 // Memory for weight copies that generation streams (the interleaved Q4 matrices): aligned
 // to 2 MiB and marked for transparent huge pages, so streaming it takes a TLB miss every
-// 2 MiB instead of every 4 KiB. Measured on TinyLlama-1.1B Q4_0: +5-6% tokens/s with one
-// thread (Benchmarks/README.md). Where huge pages are unavailable it is plain memory.
+// 2 MiB instead of every 4 KiB (Benchmarks/README.md, "Design decisions and their
+// measurements"). Where huge pages are unavailable it is plain memory.
 #include "kernels.h"
 #include <stdint.h>
 #include <sys/mman.h>

@@ -14,7 +14,7 @@ typedef enum {
     ACT_F32,        // f32 and bf16 weights: x as is
     ACT_F16,        // f16 weights: x rounded to fp16, as llama.cpp does. Half the bytes of
                     // f32 per row: with f32 x the vector loads of x, not the weights
-                    // streamed from memory, measured as the limit (tg 20-40% slower)
+                    // streamed from memory, become the limit
     ACT_Q8_32,      // 32-element weight blocks: block_q8_32
     ACT_Q8_K,       // K-quants: block_q8_K
 } activation_form;

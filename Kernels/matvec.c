@@ -147,8 +147,8 @@ void infer_matvec(infer_pool *pool, const infer_product *products, int count, vo
         }
     }
     // Ranges of at least ~128 KB of weights: each range a thread takes starts a new stream
-    // that the hardware prefetcher must pick up again (with ~16 KB, F16 generation with two
-    // threads measured 5-7% slower; Benchmarks/README.md).
+    // that the hardware prefetcher must pick up again, so small ranges make generation slower
+    // (Benchmarks/README.md, "Design decisions and their measurements").
     if (smallest_row == 0) smallest_row = 1;
     int grain = (int)((MIN_RANGE_BYTES + smallest_row - 1) / smallest_row);
     infer_pool_run(pool, rows_task, &job, job.first_row[count], grain);

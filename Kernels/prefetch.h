@@ -4,15 +4,17 @@
 // hardware prefetcher alone runs too little ahead of a kernel that also has work to do per
 // byte (unpacking nibbles, say), and the core then waits on memory part of the time. So
 // each step of a kernel's loop asks for the lines a fixed distance ahead of what it reads,
-// a few per step, spread along the row (a burst of prefetches per row measured slower).
-// Measured on Zen 4 with kernel-bench and infer bench: it speeds up the 4- and 5-bit
-// 32-element types (q4_0 by 15% in tg), slows down the kernels that already stream at the
-// memory limit (f32, f16, q8_0: by up to half), and leaves the K-quants unchanged; so only
-// the first use it.
+// a few per step, spread along the row (spread rather than in a burst per row, so that the
+// requests do not queue behind each other). It helps the kernels that do much work per byte,
+// the 4- and 5-bit 32-element types; it hinders the kernels that already stream at the memory's
+// speed (f32, f16, q8_0), whose extra requests only compete with their loads, and does not
+// change the in-place K-quant kernels; so only the first use it. Measurements:
+// Benchmarks/README.md, "Design decisions and their measurements".
 #ifndef INFER_PREFETCH_H
 #define INFER_PREFETCH_H
 
-/// How far ahead: 2-8 KiB measured alike; 0.5-1 KiB too little to help.
+/// How far ahead: far enough that a line arrives before the kernel reaches it, near enough
+/// that it is still in the cache when it does (a range of distances around this one does as well).
 #define PREFETCH_DISTANCE 4096
 
 /// Prefetches the cache lines of [p + PREFETCH_DISTANCE, p + PREFETCH_DISTANCE + bytes).
@@ -22,13 +24,11 @@ __attribute__((always_inline)) static inline void prefetch_ahead(const void *p, 
 }
 
 /// The q4_K and q6_K copies' kernels (q4_K_x8.c, q6_K_x8.c) ask for the lines a short distance
-/// ahead into L2 only (PREFETCHT2), one per 64 bytes they read. With two threads in this host's
-/// fast minutes each core must stream ~34 GB/s, the most one core reads at all, and these
-/// kernels, which compute between their loads, fell behind: measured in those minutes, one
-/// 256 MiB q4_K matrix streamed 82-85% of the read probe without, 91-94% with 256-512 bytes
-/// (1 KiB: 91%; PREFETCHT0 or NTA, or a burst per block 4-8 KiB ahead: no better or much
-/// slower), and a Q4_K_M token's products 83.5% without, 86.3% with; no change in slow minutes.
-/// The q4_0 copy's kernel gained nothing from it (a Q4_0 token's products 85.6% and 85.5%).
+/// ahead into L2 only (PREFETCHT2), one per 64 bytes they read. Where each core must stream
+/// close to the most one core can read, these kernels, which compute between their loads, fall
+/// behind the memory without the requests; a short distance into L2 keeps the lines close
+/// without evicting the activation from L1. The q4_0 copy's kernel gains nothing from it and
+/// does not use it. Measurements: Benchmarks/README.md, "Design decisions and their measurements".
 #define X8_PREFETCH_DISTANCE 384
 
 /// Asks for the lines of [p + X8_PREFETCH_DISTANCE, + bytes) into L2, one per 64 bytes.

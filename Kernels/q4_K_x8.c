@@ -1,8 +1,8 @@
 // q4_K weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI.
 //
 // The in-place q4_K kernel spends most of its instructions per row on each block's scales
-// (unpacking 6-bit values, broadcasting each sub-block's scale): measured, its compute speed
-// is 20 GB/s, and 29-34 GB/s without the scale work. Interleaving 8 rows (as llama.cpp's
+// (unpacking 6-bit values, broadcasting each sub-block's scale), so that it computes slower than
+// memory streams the weights. Interleaving 8 rows (as llama.cpp's
 // repack does) lets one instruction serve 8 rows: the scales of a block are stored unpacked
 // with the 8 rows side by side, and the quants in 4-byte groups of the 8 rows, so one
 // VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial sums in its 8 lanes.
@@ -64,9 +64,9 @@ void infer_q4_K_x8_block(const void *x8, int cols, int row, int block, void *out
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 /// Per row, Σ_s d scale_s Σ q y - dmin Σ_s min_s Σ y over each 32-element sub-block s, the
-/// activation's sums standing in for Σ y. Measured in L2 (the copy's compute speed, which must
-/// stay well above what a thread streams for the work to hide behind the reads): 52 GB/s before
-/// the three changes marked below, 62 after.
+/// activation's sums standing in for Σ y. The copy's compute speed (in L2) must stay well above
+/// what a thread streams from memory for the work to hide behind the reads; the three changes
+/// marked below raise it (Benchmarks/README.md, "Design decisions and their measurements").
 VNNI void infer_q4_K_x8_dot8(const void *group, const void *act, int n, float out[8]) {
     const block_q4_K_x8 *w = group;
     const block_q8_K *x = act;

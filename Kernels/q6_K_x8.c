@@ -3,9 +3,9 @@
 // groups of the 8 rows, so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows'
 // partial sums. q6_K holds the output matrix of Q4_0 and Q4_K_M files and half of a Q4_K_M
 // file's feed-forward down projections. The 6-bit values are stored so that three of every
-// four come out of their bytes with one mask each (blocks.h, block_q6_K_x8): the copy's kernel
-// computes at ~60 GB/s in L2, where the file's layout (low 4 and high 2 bits apart, 11 shifts
-// and masks for 4 groups) took it to 33.
+// four come out of their bytes with one mask each (blocks.h, block_q6_K_x8), where the file's
+// layout (low 4 and high 2 bits apart) takes 11 shifts and masks for 4 groups and computes at
+// about half the speed.
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"

@@ -1,9 +1,9 @@
 // q8_0 weights interleaved by 8 rows, for generation on CPUs with AVX-512 VNNI, in the layout
 // of x8_scaled_blocks.h, as q4_0's (a block of 8 rows holds their 8 scales, then their quants
 // in 4-byte groups), so one VPDPBUSD against 4 broadcast activation bytes gives 8 rows' partial
-// sums, and the scale work of a block is done once for 8 rows. Read in place, a q8_0 row
-// computed at 44 GB/s on Zen 4, too close to what two cores read from memory to keep up
-// with it (Benchmarks/README.md).
+// sums, and the scale work of a block is done once for 8 rows. Read in place, the q8_0 kernel
+// computes barely faster than two cores read from memory, so it cannot keep up with the reads
+// (Benchmarks/README.md, "Design decisions and their measurements").
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"

@@ -192,8 +192,8 @@ static void pack_q5_K(const void *row, int b, uint8_t *u, float *scale, float *b
 
 /// One block of 8 rows of a q8_0 or q4_0 copy interleaved by 8 rows (x8_scaled_blocks.h) into
 /// the panel's lanes lane0 ..< lane0 + 8, straight from the copy: its 4-byte groups of 8 rows
-/// are already in the panel's order (rebuilding each row's block first took 10% of a Q8_0
-/// prompt's time). The values and biases are pack_q8_0's and pack_q4_0's.
+/// are already in the panel's order (rebuilding each row's block first would cost a prompt a
+/// pass over every block). The values and biases are pack_q8_0's and pack_q4_0's.
 static void pack_x8_scaled_group(infer_type type, const void *group, uint8_t *p, int lane0) {
     const uint8_t *x = group;
     for (int k = 0; k < (type == INFER_TYPE_Q8_0_X8 ? 8 : 4); k++) {

@@ -1,17 +1,17 @@
 // The worker pool that splits each matrix product (and attention) across cores.
 //
-// Generation runs ~100 parallel jobs per token, each only tens of microseconds long, so
-// the cost of starting a job matters: workers spin on a generation counter for a while
+// A forward pass hands the pool many jobs, in generation each only tens of microseconds long,
+// so the cost of starting a job matters: workers spin on a generation counter for a while
 // after each job (a new job starts within a microsecond, no system call), and only then
 // sleep on a condition variable; the caller waits for the last ranges the same way. The
 // spins are short because a spinning thread is a busy thread to the scheduler: on a
 // machine shared with other work it would lose its turn when it has work. Work is handed
 // out in ranges of shrinking size (guided scheduling, capped): each range a thread takes is
 // a new stream of weights for the hardware prefetcher to pick up, so the first ranges are
-// as large as an even split (half the job each with two threads: the products of a
-// TinyLlama token streamed 84-88% of what the read probe reads in this host's fast minutes,
-// against 76-78% with quarters of it), and small last ones even out threads that were
-// slowed down (by another process, say).
+// as large as an even split (half the job each with two threads: fewer, longer streams read
+// closer to the memory's speed than more, shorter ones), and small last ones even out threads
+// that were slowed down (by another process, say). Measurements: Benchmarks/README.md, "Design
+// decisions and their measurements".
 #include "kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,9 +20,8 @@
 
 /// The largest range handed out, in grains: a thread that another process keeps off its
 /// core holds back the end of a job by at most this much work. 32 grains of matrix rows
-/// is up to ~4 MB of weights (grains of ~128 KB, Kernels/matvec.c); smaller ranges measured
-/// slower in generation with two threads (each new range is a new stream for the hardware
-/// prefetcher).
+/// is up to ~4 MB of weights (grains of ~128 KB, Kernels/matvec.c); smaller ranges make
+/// generation slower, because each new range is a new stream for the hardware prefetcher.
 #define MAX_RANGE_GRAINS 32
 
 struct infer_pool {

@@ -7,8 +7,7 @@
 
 void infer_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     // Eight partial sums, which the compiler keeps in vector registers: one running sum
-    // made every add wait for the one before (a few microseconds per norm, 1% of a token
-    // with two threads). In double, so the order of the adds does not show in the f32 scale.
+    // makes every add wait for the one before. In double, so the order of the adds does not show in the f32 scale.
     double part[8] = {0};
     int i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -96,7 +96,7 @@ public final class InferServer: Service {
                 pool.shutDown()
             }
         } catch let error as IOError {
-            // Binding failed (the port is taken, the address is not this machine's).
+            // Binding failed (the port is taken, no interface has the address).
             throw InferError.cannotOpen(path: "http://\(configuration.host):\(configuration.port)",
                                         reason: String(cString: strerror(error.errnoCode)))
         }

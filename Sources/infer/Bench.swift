@@ -18,11 +18,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing (pp) and generation (tg) speed, as llama-bench does.")
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer).")
-    var model: String
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
-    var tokenizer: String?
+    @OptionGroup var modelFile: ModelOptions<Bench>
 
     @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt lengths to test, comma-separated; 0 skips.")
     var prompt = IntList([512])
@@ -66,7 +62,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try Model(path: model, tokenizerPath: tokenizer)
+            let model = try modelFile.load()
             let tests = threadCounts.flatMap { t in
                 depth.values.flatMap { d in
                     prompt.values.filter { $0 > 0 }.map { (t, $0, 0, d, 1) }
@@ -269,3 +265,5 @@ struct BenchResult: Encodable {
         return String(decoding: try encoder.encode(results), as: UTF8.self)
     }
 }
+
+extension Bench: SharedOptionsHelp {}

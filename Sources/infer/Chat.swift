@@ -16,21 +16,14 @@ struct Chat: ParsableCommand {
             Ctrl-C stops the current answer without leaving the chat.
             """)
 
-    @Argument(help: "Model file (GGUF, or llama2.c model.bin with --tokenizer); default: the built-in \(DefaultModel.name).")
-    var model: String?
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
-    var tokenizer: String?
+    @OptionGroup var modelFile: DefaultableModelOptions<Chat>
 
     @Option(name: .long, help: "System prompt.")
     var system: String?
 
-    @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
-    var ctx: Int?
+    @OptionGroup var context: ContextOption<Chat>
 
-    // -t is --temperature, so threads have only the long name.
-    @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption<Chat>
 
     @Option(name: .long, help: "Use a built-in chat template instead of the model's: \(ChatTemplate.builtinNames.joined(separator: ", ")).")
     var chatTemplate: String?
@@ -54,20 +47,20 @@ struct Chat: ParsableCommand {
     static let interrupted = Atomic<Bool>(false)
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads = threading.threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
-            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer,
-                                               loading: interactive ? Terminal.loadingProgress(of: model ?? DefaultModel.name) : nil)
+            let loaded = try modelFile.load(
+                loading: interactive ? Terminal.loadingProgress(of: modelFile.model ?? DefaultModel.name) : nil)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             var parameters = sampling.parameters(defaultMaxTokens: nil)
             parameters.grammar = try format.load()
             let chat = try ChatSession(model: loaded, template: template, systemPrompt: system,
                                        parameters: parameters,
-                                       contextLength: ctx, threads: threads, cacheType: cache.cacheType,
+                                       contextLength: context.ctx, threads: threading.threads, cacheType: cache.cacheType,
                                        contextShift: !noContextShift)
             if template == nil && loaded.chatTemplate == nil {
                 Terminal.note("note: \(loaded.path) has no chat template; using a plain User:/Assistant: transcript")
@@ -167,5 +160,11 @@ struct Chat: ParsableCommand {
             Terminal.note("unknown command \(name): /help lists them")
         }
         return .proceed
+    }
+}
+
+extension Chat: SharedOptionsHelp {
+    static var modelHelp: ArgumentHelp {
+        "Model file (GGUF, or llama2.c model.bin with --tokenizer); default: the built-in \(DefaultModel.name)."
     }
 }

@@ -6,24 +6,17 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Continue a prompt and stream the text to stdout.")
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer).")
-    var model: String
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file (llama2.c tokenizer.bin, GGUF, or Hugging Face tokenizer.json).")
-    var tokenizer: String?
+    @OptionGroup var modelFile: ModelOptions<Generate>
 
     @Option(name: [.short, .long], help: "Prompt text; without it generation starts from BOS.")
     var prompt: String = ""
 
-    @Option(name: [.customShort("c"), .long], help: "Context length (default: the model's, at most 4096).")
-    var ctx: Int?
+    @OptionGroup var context: ContextOption<Generate>
 
     @Flag(name: .customLong("json-report"), help: "Print one JSON object (text, token counts, timings) instead of streaming.")
     var jsonReport = false
 
-    // -t is --temperature, so threads have only the long name (llama.cpp's -t).
-    @Option(name: .long, help: "Threads for the matrix products (default: the number of cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption<Generate>
 
     @OptionGroup var sampling: SamplingOptions
 
@@ -47,7 +40,7 @@ struct Generate: ParsableCommand {
     @OptionGroup(title: "Output format") var format: OutputFormatOptions
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads = threading.threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if keep < 0 { throw ValidationError("--keep must be at least 0") }
         if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
         if prompts != nil {
@@ -58,17 +51,17 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try Model(path: model, tokenizerPath: tokenizer)
+            let model = try modelFile.load()
             if let prompts {
                 var parameters = sampling.parameters(defaultMaxTokens: 256)
                 parameters.contextShift = !noContextShift
                 parameters.keep = keep
                 parameters.grammar = try format.load()
                 let entries = try PromptBatch.read(prompts, defaults: parameters)
-                return try PromptBatch.run(entries, model: model, parallel: parallel, contextLength: ctx, threads: threads,
+                return try PromptBatch.run(entries, model: model, parallel: parallel, contextLength: context.ctx, threads: threading.threads,
                                            cacheType: cache.cacheType)
             }
-            let session = try Session(model: model, contextLength: ctx, threads: threads, cacheType: cache.cacheType)
+            let session = try Session(model: model, contextLength: context.ctx, threads: threading.threads, cacheType: cache.cacheType)
             var tokens = model.tokenizer.encode(prompt, options: EncodeOptions(parseSpecial: true))
             if tokens.isEmpty, let bos = model.tokenizer.special.bos { tokens = [bos] }
             guard !tokens.isEmpty else { throw InferError.invalidArgument("the model has no BOS token: give a prompt") }
@@ -134,4 +127,8 @@ struct GenerateReport: Encodable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
+}
+
+extension Generate: SharedOptionsHelp {
+    static var tokenizerHelp: ArgumentHelp { "Tokenizer file (llama2.c tokenizer.bin, GGUF, or Hugging Face tokenizer.json)." }
 }

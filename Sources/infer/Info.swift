@@ -6,15 +6,11 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe a model file: architecture, hyperparameters, tensors, vocabulary.")
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin.")
-    var model: String
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
-    var tokenizer: String?
+    @OptionGroup var modelFile: ModelOptions<Info>
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try Model(path: model, tokenizerPath: tokenizer)
+            let model = try modelFile.load()
             let c = model.config
             var lines: [String] = []
             lines.append("file:            \(model.path) (\(model.format), \(formatBytes(model.fileSize)))")
@@ -54,4 +50,8 @@ func formatBytes(_ bytes: Int) -> String {
         unit += 1
     }
     return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, units[unit])
+}
+
+extension Info: SharedOptionsHelp {
+    static var modelHelp: ArgumentHelp { "Model file: GGUF, or a llama2.c model.bin." }
 }

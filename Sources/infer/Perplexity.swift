@@ -10,11 +10,7 @@ struct Perplexity: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a model's perplexity over a text file, as llama-perplexity does.")
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer).")
-    var model: String
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
-    var tokenizer: String?
+    @OptionGroup var modelFile: ModelOptions<Perplexity>
 
     @Option(name: [.customShort("f"), .long], help: "The text file to score.")
     var file: String
@@ -41,7 +37,7 @@ struct Perplexity: ParsableCommand {
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try Model(path: model, tokenizerPath: tokenizer)
+            let model = try modelFile.load()
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw InferError.cannotOpen(path: file, reason: "cannot read the file")
             }
@@ -66,3 +62,5 @@ struct Perplexity: ParsableCommand {
         }
     }
 }
+
+extension Perplexity: SharedOptionsHelp {}

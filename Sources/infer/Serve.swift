@@ -13,11 +13,7 @@ struct Serve: AsyncParsableCommand {
             in progress and exits 0.
             """)
 
-    @Argument(help: "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer); default: the built-in \(DefaultModel.name).")
-    var model: String?
-
-    @Option(name: [.customShort("z"), .long], help: "Tokenizer file for a llama2.c model.bin.")
-    var tokenizer: String?
+    @OptionGroup var modelFile: DefaultableModelOptions<Serve>
 
     @Option(help: "Address to listen on (0.0.0.0 for every interface).")
     var host = "127.0.0.1"
@@ -28,11 +24,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests generated at once, each with its own KV cache of --ctx positions.")
     var parallel = 2
 
-    @Option(name: [.customShort("c"), .long], help: "Context length of each slot (default: the model's, at most 4096).")
-    var ctx: Int?
+    @OptionGroup var context: ContextOption<Serve>
 
-    @Option(help: "Threads the server computes with; every slot's tokens are computed together (default: the cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption<Serve>
 
     @Option(help: "Requests that may wait for a free slot; more get 503 with Retry-After.")
     var queue = 16
@@ -74,9 +68,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let loaded = try DefaultModel.load(path: model, tokenizerPath: tokenizer)
+            let loaded = try modelFile.load()
             let configuration = ServerConfiguration(
-                host: host, port: port, parallel: parallel, contextLength: ctx, threads: threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
+                host: host, port: port, parallel: parallel, contextLength: context.ctx, threads: threading.threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
                 chatTemplate: try chatTemplate.map { try ChatTemplate.builtin(named: $0) }, slotSavePath: slotSavePath,
                 connections: ConnectionLimits(
@@ -110,5 +104,15 @@ extension Duration {
     /// The duration in seconds, as the flags take it.
     var secondsValue: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension Serve: SharedOptionsHelp {
+    static var modelHelp: ArgumentHelp {
+        "Model file: GGUF, or a llama2.c model.bin (which needs --tokenizer); default: the built-in \(DefaultModel.name)."
+    }
+    static var contextHelp: ArgumentHelp { "Context length of each slot (default: the model's, at most 4096)." }
+    static var threadsHelp: ArgumentHelp {
+        "Threads the server computes with; every slot's tokens are computed together (default: the cores)."
     }
 }

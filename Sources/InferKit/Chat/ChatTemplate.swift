@@ -4,8 +4,8 @@ import Foundation
 /// `chat_template` in `tokenizer_config.json`) that turns a conversation into the exact
 /// prompt text the model was trained on.
 ///
-/// infer renders it with its own Jinja interpreter, written to match Jinja2 as Hugging Face
-/// `transformers` configures it (`trim_blocks`, `lstrip_blocks`, the immutable sandbox,
+/// infer renders it with its own Jinja interpreter (the `Jinja` module's `JinjaTemplate`),
+/// written to match Jinja2 as Hugging Face `transformers` configures it (`trim_blocks`, `lstrip_blocks`, the immutable sandbox,
 /// `loopcontrols`, and transformers' `tojson`, `raise_exception` and `strftime_now`), so the
 /// prompt is byte for byte the one `apply_chat_template` produces.
 ///
@@ -22,34 +22,19 @@ public struct ChatTemplate: Sendable {
     /// Bounds on one render, so that a hostile template fails with a
     /// ``ChatTemplateError/Kind/limitExceeded`` error instead of exhausting memory, time or
     /// the stack.
-    public struct Limits: Sendable, Equatable {
-        /// Largest prompt (and largest string built along the way), in UTF-8 bytes.
-        public var maxOutputBytes: Int
-        /// Units of work: statements, loop iterations, calls, items walked by filters.
-        public var maxSteps: Int
-        /// Deepest nesting of macro calls (a recursive macro).
-        public var maxCallDepth: Int
-
-        /// Generous for real templates (a long conversation renders in a few thousand steps).
-        public init(maxOutputBytes: Int = 16 << 20, maxSteps: Int = 5_000_000, maxCallDepth: Int = 128) {
-            self.maxOutputBytes = maxOutputBytes
-            self.maxSteps = maxSteps
-            self.maxCallDepth = maxCallDepth
-        }
-    }
+    public typealias Limits = JinjaTemplate.Limits
 
     /// The Jinja source.
-    public let source: String
+    public var source: String { template.source }
     /// Bounds every render of this template.
     public var limits: Limits
-    private let program: [Jinja.Node]
+    private let template: JinjaTemplate
 
     /// Parses `source`. Throws a ``ChatTemplateError`` of kind `.syntax` with the line and
     /// column of the problem.
     public init(source: String, limits: Limits = Limits()) throws {
-        self.source = source
         self.limits = limits
-        program = try Jinja.Stack.run { try Jinja.Parser.parse(source) }
+        template = try JinjaTemplate(source: source)
     }
 
     /// Renders the prompt for `messages`.
@@ -71,16 +56,15 @@ public struct ChatTemplate: Sendable {
                        bosToken: String = "", eosToken: String = "",
                        tools: [JSONValue]? = nil, extra: [String: JSONValue] = [:],
                        now: Date = Date()) throws -> String {
-        var variables: [String: Jinja.Value] = [
-            "messages": .list(messages.map { Jinja.Value(.object($0.fields)) }),
-            "tools": tools.map { Jinja.Value(.array($0)) } ?? .null,
+        var variables: [String: JSONValue] = [
+            "messages": .array(messages.map { .object($0.fields) }),
+            "tools": tools.map { .array($0) } ?? .null,
             "documents": .null,
             "add_generation_prompt": .bool(addGenerationPrompt),
             "bos_token": .string(bosToken),
             "eos_token": .string(eosToken),
         ]
-        for (name, value) in extra { variables[name] = Jinja.Value(value) }
-        let interpreter = Jinja.Interpreter(limits: limits, now: now)
-        return try Jinja.Stack.run { try interpreter.render(program, variables: variables) }
+        for (name, value) in extra { variables[name] = value }
+        return try template.render(variables: variables, limits: limits, now: now)
     }
 }

@@ -39,7 +39,7 @@ public final class BatchGenerator: @unchecked Sendable {
     /// `Session.defaultBatchSize` (or this, if larger): nobody waits for it.
     public var promptChunk: Int
     /// The default `promptChunk`: a chunk of 64 tokens holds the other streams up for a fraction
-    /// of a second on a small model, and computes within ~15% of the rate of 256-token passes.
+    /// of a second on a small model, and computes at nearly the rate of 256-token passes.
     public static let defaultPromptChunk = 64
 
     private let decoder: BatchDecoder

@@ -18,10 +18,9 @@ public final class Session: @unchecked Sendable {
     public static let defaultBatchSize = 256
     /// Fewer tokens than this go through the one-token path, one at a time. A batched pass
     /// first packs or widens every weight tile, which pays off only from some number of
-    /// tokens on: measured on TinyLlama shapes, where the interleaved copies' one-token kernels
-    /// are fast (on AVX-512), 8-18 for Q4_K_M files (pp8 49 against tg 51 t/s with two threads,
-    /// pp16 45 against 48 with one) and 8-12 for Q4_0 (pp8 62 against 59, pp16 65 against 53),
-    /// under 8 for the others (F16 about 4; Q8_0 pp4 47 against tg 38). See Benchmarks/README.md.
+    /// tokens on, and that number is larger where the one-token kernels are fast: 16 where the
+    /// model has q4_K interleaved copies, 12 with q4_0 copies, 4 otherwise (the measurements:
+    /// Benchmarks/README.md, "Design decisions and their measurements").
     public var smallestBatch: Int
     private let cache: KVCache
     private let pool: ThreadPool

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes golden.json: token ids from the reference implementations for a broad corpus, which
-Tests/InferKitTests/TokenizerGoldenTests.swift compares infer's tokenizers with.
+Tests/InferKitTests/Tokenizer/TokenizerGoldenTests.swift compares infer's tokenizers with.
 
 References:
 - Hugging Face `tokenizers` for the Llama 3 and Qwen 3 tokenizer.json files in ../shared, and

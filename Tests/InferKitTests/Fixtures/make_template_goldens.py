@@ -5,7 +5,7 @@ Renders every chat template of the shared test data (templates/*.jinja and the
 `chat_template` of tokenizers/*/tokenizer_config.json) with Jinja2 configured exactly as
 Hugging Face transformers configures it for `apply_chat_template`, for a fixed set of
 conversations, and writes the prompts (or the error Jinja2 raised) to
-template-goldens.json beside this script. Tests/InferKitTests/ChatTemplateGoldenTests.swift
+template-goldens.json beside this script. Tests/InferKitTests/Chat/ChatTemplateGoldenTests.swift
 checks that infer renders every case byte for byte (and raises where Jinja2 raised).
 
 The environment is copied from transformers 5.x, transformers/utils/chat_template_utils.py

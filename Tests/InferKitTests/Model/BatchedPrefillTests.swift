@@ -190,7 +190,7 @@ struct BatchedPrefillRealModelTests {
     /// batched 4.7775, single-token 4.7806, llama-perplexity 4.7779).
     @Test(arguments: ["q8_0", "q4_0"])
     func stories260KQuantized(type: String) throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let path = TestPaths.target
             .appendingPathComponent("Fixtures/stories260K-\(type).gguf").path
         let model = try Model(path: path)
         #expect(model.weightBytesByType.contains { $0.type == type.uppercased() })

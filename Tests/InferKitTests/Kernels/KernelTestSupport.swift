@@ -5,7 +5,7 @@ import Testing
 
 /// Files committed beside the tests (Tests/InferKitTests/Fixtures), made by the scripts there.
 enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let root = TestPaths.target.appendingPathComponent("Fixtures").path
     static func path(_ name: String) -> String { root + "/" + name }
 }
 

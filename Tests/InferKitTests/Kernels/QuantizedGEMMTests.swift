@@ -105,7 +105,7 @@ struct QuantizedGEMMTests {
     /// of the same blocks (Fixtures/qgemm-weights.gguf, made by make_qgemm_fixture.py).
     @Test(arguments: ["q4_0", "q4_k"])
     func packsLikeGGUFDequantizes(name: String) throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let path = TestPaths.target
             .appendingPathComponent("Fixtures/qgemm-weights.gguf").path
         let gguf = try GGUFFile(path: path)
         let weights = try #require(gguf.tensor(named: name)), reference = try #require(gguf.tensor(named: name + ".f32"))

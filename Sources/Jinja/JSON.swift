@@ -49,17 +49,17 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// An object's members in order.
-    var members: [(key: String, value: JSONValue)]? {
+    public var members: [(key: String, value: JSONValue)]? {
         object?.members
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
     /// Parses a whole document; the error says what is wrong and where.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
         var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self))
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -417,8 +417,8 @@ private struct JSONParser {
 /// Whether bytes are well-formed UTF-8 (no overlong forms, surrogates or values past
 /// U+10FFFF), checked without the generic machinery of `String(validating:)`, which costs
 /// more than the check itself for the 300k short strings of a tokenizer.json.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+public enum UTF8Validation {
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         let n = bytes.count
         while i < n {

@@ -7,11 +7,7 @@ import Testing
 /// way its harness reads it, without the fuzzer: every one must end in a clear error, quickly.
 /// `make fuzz-smoke` also replays them through the harnesses themselves, under the sanitizers.
 struct FuzzRegressionTests {
-    static let directory: String = {
-        // Tests/InferKitTests/FuzzRegressionTests.swift → repository root
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fuzz/Regressions").path
-    }()
+    static let directory = TestPaths.tests.appendingPathComponent("Fuzz/Regressions").path
 
     /// The committed inputs of one harness.
     static func inputs(_ harness: String) -> [String] {

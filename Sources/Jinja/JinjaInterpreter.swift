@@ -29,7 +29,7 @@ extension Jinja {
     /// Renders a parsed template. One interpreter renders once: it holds the output buffer
     /// and the counters that bound a hostile template.
     final class Interpreter {
-        let limits: ChatTemplate.Limits
+        let limits: JinjaTemplate.Limits
         /// What `strftime_now` formats.
         let now: Date
         private var output = ""
@@ -40,7 +40,7 @@ extension Jinja {
         private var scopesWithMacros: [Scope] = []
         private var namespaces: [Namespace] = []
 
-        init(limits: ChatTemplate.Limits, now: Date) {
+        init(limits: JinjaTemplate.Limits, now: Date) {
             self.limits = limits
             self.now = now
         }

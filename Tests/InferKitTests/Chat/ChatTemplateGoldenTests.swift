@@ -15,7 +15,7 @@ struct ChatTemplateGoldenTests {
     }
 
     static let goldens: JSONValue? = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let path = TestPaths.target
             .appendingPathComponent("Fixtures/template-goldens.json").path
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try? JSONValue(parsing: String(decoding: data, as: UTF8.self))

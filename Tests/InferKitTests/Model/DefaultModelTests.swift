@@ -5,8 +5,7 @@ import Testing
 /// The committed default model, Models/horatio-q8_0.gguf, against its PyTorch reference and
 /// its SentencePiece tokenizer. Fixtures come from Models/train/make_fixtures.py.
 struct DefaultModelTests {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestPaths.repository
     static let modelPath = repository.appendingPathComponent("Models/horatio-q8_0.gguf").path
 
     static func fixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {

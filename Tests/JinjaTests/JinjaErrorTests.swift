@@ -1,18 +1,18 @@
 import Foundation
 import Testing
-@testable import InferKit
+import Jinja
 
 /// Errors name the construct and its place; hostile templates hit a limit, never a crash.
 struct JinjaErrorTests {
     static func syntaxError(_ source: String) -> ChatTemplateError? {
-        let error = #expect(throws: ChatTemplateError.self, "\(source)") { try ChatTemplate(source: source) }
+        let error = #expect(throws: ChatTemplateError.self, "\(source)") { try JinjaTemplate(source: source) }
         #expect(error?.kind == .syntax || error?.kind == .limitExceeded)
         return error
     }
 
-    static func renderError(_ source: String, limits: ChatTemplate.Limits = .init()) -> ChatTemplateError? {
+    static func renderError(_ source: String, limits: JinjaTemplate.Limits = .init()) -> ChatTemplateError? {
         #expect(throws: ChatTemplateError.self, "\(source)") {
-            try ChatTemplate(source: source, limits: limits).render(messages: [])
+            try JinjaTemplate(source: source).renderEmptyChat(limits: limits)
         }
     }
 
@@ -71,7 +71,7 @@ struct JinjaErrorTests {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            outcome.result = Result { try ChatTemplate(source: source).render(messages: []) }
+            outcome.result = Result { try JinjaTemplate(source: source).renderEmptyChat() }
             done.signal()
         }
         thread.stackSize = 256 << 10
@@ -123,7 +123,7 @@ struct JinjaErrorTests {
     @Test func sharedValuesAreCheckedOnce() throws {
         // Each level holds the previous one twice: 2^40 paths, 40 distinct lists.
         let source = "{% set ns = namespace(v=[]) %}{% for i in range(40) %}{% set ns.v = [ns.v, ns.v] %}{% endfor %}{{ ns.v | length }}"
-        #expect(try ChatTemplate(source: source).render(messages: []) == "2")
+        #expect(try JinjaTemplate(source: source).renderEmptyChat() == "2")
         let printed = Self.renderError(source + "{{ ns.v }}", limits: .init(maxSteps: 100_000))
         #expect(printed?.kind == .limitExceeded)
     }

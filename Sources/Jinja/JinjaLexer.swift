@@ -1,4 +1,4 @@
-/// The small Jinja implementation behind `ChatTemplate`: lexer, parser, AST and interpreter
+/// The small Jinja implementation behind `JinjaTemplate` (and so `ChatTemplate`): lexer, parser, AST and interpreter
 /// for the subset of Jinja2 that chat templates use, with Jinja2's semantics as Hugging Face
 /// `transformers` configures them. A caseless namespace keeps its many small types out of
 /// InferKit's top level.

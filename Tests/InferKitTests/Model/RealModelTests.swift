@@ -8,8 +8,7 @@ import Testing
 /// in their own templates. A model that is not there is skipped with a message.
 struct RealModelTests {
     static let folder = ProcessInfo.processInfo.environment["INFER_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp/infer-models"
-    static let goldens = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/real-models")
+    static let goldens = TestPaths.tests.appendingPathComponent("Fixtures/real-models")
     static let root = goldens.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let files = ["SmolLM2-135M-Instruct-Q4_1.gguf", "Qwen2.5-Coder-0.5B-Instruct.gguf",
                         "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf", "gemma-3-270m-Q4_K_M.gguf"]

@@ -4,7 +4,7 @@ import Testing
 
 /// Perplexity as llama-perplexity computes it.
 struct PerplexityTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = TestPaths.target.appendingPathComponent("Fixtures")
 
     @Test func negativeLogLikelihoodIsMinusLogSoftmax() {
         let logits: [Float] = [1, 2, 3, -1]

@@ -29,7 +29,7 @@ struct TokenizerGoldenTests {
     }
 
     static let golden: Golden = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let path = TestPaths.tests
             .appendingPathComponent("Fixtures/tokenizers/golden.json")
         let data = (try? Data(contentsOf: path)) ?? Data()
         return (try? JSONDecoder().decode(Golden.self, from: data))

@@ -5,7 +5,7 @@ import Testing
 /// JSON Schema → grammar: every document the grammar allows is one the schema accepts
 /// (judged by Python's jsonschema), and keywords that cannot be honoured are refused.
 struct JSONSchemaGrammarTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let folder = TestPaths.tests
         .appendingPathComponent("Fixtures/json-schemas")
 
     static let schemaFiles: [String] = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?

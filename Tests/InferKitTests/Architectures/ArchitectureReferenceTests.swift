@@ -8,8 +8,7 @@ import Testing
 /// that leaving out any one block feature moves the logits far beyond the tolerance (each JSON's
 /// `ablations`).
 struct ArchitectureReferenceTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/architectures")
+    static let folder = TestPaths.tests.appendingPathComponent("Fixtures/architectures")
     static let families = ["llama", "llama3", "qwen2", "qwen3", "gemma2", "gemma3", "phi3", "phi3-longrope"]
     /// Largest logit difference allowed: float32 transformers is within 2.1e-5 of float64 on
     /// these files (`reference_f32_vs_f64_max_abs_diff`).
