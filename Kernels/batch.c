@@ -102,16 +102,9 @@ TARGET_AVX2 static void geglu_avx2(float *gate, const float *up, size_t n) {
     }
 }
 
-// Found when the library loads, before any thread can ask (a value cached on first use was
-// written by two sessions' threads at once: a data race).
-static int cpu_has_avx2;
-
-__attribute__((constructor)) static void find_avx2(void) {
-    __builtin_cpu_init();
-    cpu_has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
-static int has_avx2(void) { return cpu_has_avx2; }
+// The ISA dispatch.c chose when the library loaded (INFER_ISA included); its AVX-512 level
+// includes AVX2, FMA and F16C.
+static int has_avx2(void) { return infer_isa_active() == INFER_ISA_AVX2 || infer_isa_active() == INFER_ISA_AVX512; }
 #endif
 
 void infer_dequantize_rows(infer_type type, const void *w, size_t row_bytes, int row_begin,

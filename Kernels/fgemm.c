@@ -8,6 +8,7 @@
 // Sums carry over between chunks in `partial` ((rows, padded n)), and the last chunk
 // scatters them to y.
 #include "fgemm.h"
+#include "kernels.h"
 #include <string.h>
 
 #define TOKENS 16
@@ -85,16 +86,8 @@ TARGET_AVX512 static void fgemm_avx512(const float *w, size_t w_stride, int rows
     }
 }
 
-// Found when the library loads, before any thread can ask (a value cached on first use was
-// written by two sessions' threads at once: a data race).
-static int cpu_has_avx512;
-
-__attribute__((constructor)) static void find_avx512(void) {
-    __builtin_cpu_init();
-    cpu_has_avx512 = __builtin_cpu_supports("avx512f");
-}
-
-static int has_avx512(void) { return cpu_has_avx512; }
+// The ISA dispatch.c chose when the library loaded (INFER_ISA included).
+static int has_avx512(void) { return infer_isa_active() == INFER_ISA_AVX512; }
 #endif
 
 int infer_fgemm_supported(void) {

@@ -60,17 +60,8 @@ TARGET_AVX512 static void quantize_block_avx512(const float *v, int8_t *out, flo
     *sum = d * (float)_mm512_reduce_add_epi32(total);
 }
 
-// Found when the library loads, before any thread can ask (a value cached on first use was
-// written by two sessions' threads at once: a data race).
-static int cpu_has_vnni;
-
-__attribute__((constructor)) static void find_vnni(void) {
-    __builtin_cpu_init();
-    cpu_has_vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-}
-
-static int has_vnni(void) { return cpu_has_vnni; }
+// The ISA dispatch.c chose when the library loaded (INFER_ISA included): its AVX-512 level has VNNI.
+static int has_vnni(void) { return infer_isa_active() == INFER_ISA_AVX512; }
 #endif
 
 void infer_quantize_batch(const float *x, size_t x_stride, int n, int k, int8_t *q, float *scale, float *sum) {

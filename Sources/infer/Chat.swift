@@ -54,7 +54,7 @@ struct Chat: ParsableCommand {
         try Terminal.reportingErrors {
             let interactive = isatty(STDIN_FILENO) == 1
             let loaded = try modelFile.load(
-                loading: interactive ? Terminal.loadingProgress(of: modelFile.model ?? DefaultModel.name) : nil)
+                threads: threading.threads, loading: interactive ? Terminal.loadingProgress(of: modelFile.model ?? DefaultModel.name) : nil)
             let template = try chatTemplate.map { try ChatTemplate.builtin(named: $0) }
             var parameters = sampling.parameters(defaultMaxTokens: nil)
             parameters.grammar = try format.load()

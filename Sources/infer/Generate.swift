@@ -51,7 +51,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try modelFile.load()
+            let model = try modelFile.load(threads: threading.threads)
             if let prompts {
                 var parameters = sampling.parameters(defaultMaxTokens: 256)
                 parameters.contextShift = !noContextShift

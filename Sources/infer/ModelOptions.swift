@@ -29,9 +29,10 @@ struct ModelOptions<Help: SharedOptionsHelp>: ParsableArguments {
     @Option(name: [.customShort("z"), .long], help: Help.tokenizerHelp)
     var tokenizer: String?
 
+    /// - Parameter threads: the sessions' thread count, which the weights are laid out for.
     /// - Throws: `InferError` naming the file and the problem.
-    func load() throws -> Model {
-        try Model(path: model, tokenizerPath: tokenizer)
+    func load(threads: Int? = nil) throws -> Model {
+        try Model(path: model, tokenizerPath: tokenizer, threads: threads)
     }
 }
 
@@ -44,11 +45,11 @@ struct DefaultableModelOptions<Help: SharedOptionsHelp>: ParsableArguments {
     @Option(name: [.customShort("z"), .long], help: Help.tokenizerHelp)
     var tokenizer: String?
 
-    /// The model at `model`, or the built-in one; `loading` (if any) is told the fraction of
-    /// the file read into memory.
+    /// The model at `model`, or the built-in one, its weights laid out for sessions of
+    /// `threads` threads; `loading` (if any) is told the fraction of the file read into memory.
     /// - Throws: `InferError` naming the file and the problem.
-    func load(loading: ((Double) -> Void)? = nil) throws -> Model {
-        try DefaultModel.load(path: model, tokenizerPath: tokenizer, loading: loading)
+    func load(threads: Int? = nil, loading: ((Double) -> Void)? = nil) throws -> Model {
+        try DefaultModel.load(path: model, tokenizerPath: tokenizer, threads: threads, loading: loading)
     }
 }
 

@@ -37,7 +37,7 @@ struct Perplexity: ParsableCommand {
 
     func run() throws {
         try Terminal.reportingErrors {
-            let model = try modelFile.load()
+            let model = try modelFile.load(threads: threads)
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw InferError.cannotOpen(path: file, reason: "cannot read the file")
             }

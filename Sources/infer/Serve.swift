@@ -68,7 +68,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let loaded = try modelFile.load()
+            let loaded = try modelFile.load(threads: threading.threads)
             let configuration = ServerConfiguration(
                 host: host, port: port, parallel: parallel, contextLength: context.ctx, threads: threading.threads, cacheType: cache.cacheType, contextShift: !noContextShift, queueLimit: queue,
                 apiKey: apiKey ?? ProcessInfo.processInfo.environment["INFER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },

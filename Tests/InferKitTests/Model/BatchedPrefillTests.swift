@@ -85,15 +85,24 @@ struct BatchedPrefillTests {
         try Self.expectSameLogits(model, tokens, batchSize: batchSize)
     }
 
-    /// F16 tiles go through the float kernel; Q8_0 through the integer one, whose activations
-    /// are quantized per block of 32 exactly as the single-token kernels quantize theirs.
+    /// F16 tiles go through the float kernel; Q8_0 through the integer one (AVX-512 VNNI), whose
+    /// activations are quantized per block of 32 exactly as the single-token kernels quantize
+    /// theirs. Without it (INFER_ISA=avx2, or a CPU without VNNI) Q8_0 tiles are widened and take
+    /// the float kernel with unquantized activations, which the token path's 8-bit activations
+    /// differ from by their rounding.
     @Test(arguments: [GGMLType.f16, .q8_0])
     func tinyQuantizedMatchesTokenByToken(type: GGMLType) throws {
         let model = try Self.tinyModel(type)
         #expect(model.weightBytesByType.map(\.type) == [type.name])
         let tokens = Self.randomTokens(50, vocabulary: model.config.vocabularySize, seed: 2)
-        try Self.expectSameLogits(model, tokens, batchSize: 16, tolerance: type == .f16 ? Self.f16Tolerance : 1e-4)
+        let integerKernel = infer_isa_active() == INFER_ISA_AVX512
+        let tolerance: Float = type == .f16 ? Self.f16Tolerance : integerKernel ? 1e-4 : Self.activationRoundingTolerance
+        try Self.expectSameLogits(model, tokens, batchSize: 16, tolerance: tolerance)
     }
+
+    /// 8-bit activations (one scale per block of 32) against f32 ones, carried through the
+    /// layers (measured: up to 2e-2 of the largest logit).
+    static let activationRoundingTolerance: Float = 5e-2
 
     /// Fewer tokens than `smallestBatch` take the one-token path: the logits are exactly
     /// those of appending the tokens one by one (a batched pass differs in the last bits).
