@@ -75,6 +75,9 @@ HARNESSES = {
                          sources=["../InferServer/OpenAI/RequestFields.swift", "../InferServer/OpenAI/ChatCompletionRequest.swift",
                                   "../InferServer/OpenAI/CompletionRequest.swift", "../InferServer/OpenAI/SamplingFields.swift",
                                   "Chat/ChatPrompt.swift", "Generation/Sampling/"]),
+    "fuzz-grammar": dict(max_len=4096, dict="grammar.dict", goal=10**6, sources=["Grammar/"]),
+    "fuzz-json-schema": dict(max_len=8192, dict="json-schema.dict", goal=10**6,
+                             sources=["Grammar/JSONSchema/", "Chat/Tools/ToolCallGrammar.swift"]),
 }
 
 SEGMENT = 10**6
