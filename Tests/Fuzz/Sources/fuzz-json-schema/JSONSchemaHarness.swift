@@ -1,7 +1,8 @@
 // JSON Schema to grammar, as a request's `response_format`, `json_schema` and tools' `parameters`
 // reach it. The input is the schema's JSON text: a schema that parses is converted to GBNF,
 // which must then parse and compile (a grammar the converter makes and the engine refuses is
-// the converter's bug; a schema it cannot honour is an error naming the keyword). The grammar
+// the converter's bug, but for a `$ref` cycle that writes nothing, which must be told in the
+// schema's terms; a schema it cannot honour is an error naming the keyword). The grammar
 // then writes a text, one byte at a time among the bytes it allows (chosen by the input's
 // hash), and a text it completes must be JSON. The schema is also made into the grammar of
 // tool calls (`tool_choice` "required", hermes format, parallel calls), as the server does.
@@ -26,7 +27,14 @@ func fuzzJSONSchema(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
     do {
         grammar = try Grammar(gbnf: gbnf)
     } catch {
-        fuzzCheck(false, "the grammar made from a schema does not compile: \(error)\n\(gbnf)")
+        // A `$ref` cycle that writes nothing is the schema's fault, and is told as such.
+        fuzzCheck(error.isLeftRecursion, "the grammar made from a schema does not compile: \(error)\n\(gbnf)")
+        do {
+            _ = try Grammar(jsonSchema: schema)
+            fuzzCheck(false, "Grammar(jsonSchema:) accepted a schema whose grammar does not compile")
+        } catch {
+            fuzzCheck(error.message.hasPrefix("JSON Schema"), "a $ref cycle told as \(error.message.debugDescription)")
+        }
         return 0
     }
     var seed = InputSeed(bytes)
