@@ -63,9 +63,9 @@ extension FuzzRegressionTests {
     }
 
     @Test func repetitionsAreCountedBeforeTheyAreMade() throws {
-        // 2000 copies, 1001 times over: two million symbols and a little more.
+        // 2000 copies, 501 times over: a million symbols and a little more.
         let copies = try Self.quickly("copies") {
-            try #require(throws: GrammarError.self) { try Grammar(gbnf: "root ::=" + String(repeating: #" "a"{2000}"#, count: 1001)) }
+            try #require(throws: GrammarError.self) { try Grammar(gbnf: "root ::=" + String(repeating: #" "a"{2000}"#, count: 501)) }
         }
         #expect(copies.message.contains("more than \(ByteGrammar.maxSymbols) symbols"))
         let optional = try #require(throws: GrammarError.self) {
@@ -97,7 +97,7 @@ extension FuzzRegressionTests {
     static let schemaOutcomes: [String: String?] = [
         "max-items-100-million.json": "JSON Schema at #: maxItems above 100000 is not supported",
         "min-length-1-billion.json": "JSON Schema at #: minLength above 100000 is not supported",
-        "property-name-of-8000-characters.json": nil,
+        "property-name-of-8000-characters.json": "names of more than 2048 characters in all are not supported",
         "ref-to-itself.json": "JSON Schema: a $ref comes back to itself before any value is written",
     ]
 
@@ -134,8 +134,17 @@ extension FuzzRegressionTests {
     @Test func aLongPropertyNameIsMatchedWithoutNesting() throws {
         // The finding: the grammar of "any other member name" nested one group per character of
         // the names it excludes, and was made by a recursion as deep: 8,000 characters exhausted
-        // the stack. Each step of the names' trie is now a rule of its own.
-        let name = String(repeating: "a", count: 8000)
+        // the stack. Each step of the names' trie is now a rule of its own, and as each costs a
+        // rule, the names may have 2048 characters in all.
+        let limit = JSONSchemaConverter.maxExcludedNameLength
+        let tooLong = Self.quickly("too long") {
+            #expect(throws: GrammarError.self) {
+                try Grammar(jsonSchema: ["properties": ["a": [:], "b": [:], String(repeating: "c", count: limit - 1): [:]],
+                                         "additionalProperties": true])
+            }
+        }
+        #expect(tooLong?.message.contains("more than \(limit) characters in all are not supported") == true)
+        let name = String(repeating: "a", count: limit)
         let grammar = try Self.quickly("long name") {
             try Grammar(jsonSchema: ["type": "object", "properties": [name: ["type": "integer"]], "additionalProperties": ["type": "boolean"]])
         }
@@ -162,12 +171,20 @@ extension FuzzRegressionTests {
     @Test func manyPropertiesWithNamesOfOneBaseConvertQuickly() throws {
         // Rule names are made from property names without their punctuation: 5,000 names of
         // punctuation alone all became "root-kv", each numbered by counting from 1 again.
-        let names = (0..<5000).map { String(repeating: "!", count: $0 % 5 + 1) + String(repeating: "?", count: $0 / 5) }
+        let punctuation = Array("!#$%&()*+,-./:;<=>?@[]^")
+        let names = (0..<5000).map { (index: Int) -> String in
+            let n = punctuation.count
+            let first: Character = punctuation[index % n], second: Character = punctuation[index / n % n]
+            let third: Character = punctuation[index / (n * n) % n]
+            return String([first, second, third])
+        }
+        #expect(Set(names).count == names.count)
         let properties = JSONObject(names.map { ($0, JSONValue.object(JSONObject([("type", "boolean")]))) })
         let grammar = try Self.quickly("5,000 properties") {
             try Grammar(jsonSchema: .object(JSONObject([("type", "object"), ("properties", .object(properties))])))
         }
-        #expect(grammar.matches(#"{"!!??": true}"#))
-        #expect(!grammar.matches(#"{"!!??": 1}"#))
+        #expect(grammar.matches(#"{"!#!": true}"#))
+        #expect(!grammar.matches(#"{"!#!": 1}"#))
+        #expect(!grammar.matches(#"{"!!!!": true}"#))
     }
 }

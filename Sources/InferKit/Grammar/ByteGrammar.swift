@@ -39,7 +39,7 @@ struct ByteGrammar: Sendable {
     /// Symbols a compiled grammar may have. Repetitions are copies (`x{2000}` is 2000 symbols,
     /// `x{0,2000}` 2000 rules), so a short text can stand for a grammar of billions of symbols:
     /// past this it is refused, before its memory is taken.
-    static let maxSymbols = 2_000_000
+    static let maxSymbols = 1_000_000
 
     /// Compiles a parsed grammar. Throws when a rule is referenced but not defined, when
     /// there is no `root`, when a rule is left-recursive (it could start with itself,

@@ -426,7 +426,7 @@ struct JSONSchemaConverter {
         var extra: String?
         if let additional {
             let value = try expression(additional, name: "\(name)-additional", path: "\(path)/additionalProperties")
-            let key = rule("\(name)-additional-key", notStrings(members.map(\.name), name: "\(name)-additional-key"))
+            let key = rule("\(name)-additional-key", try notStrings(members.map(\.name), name: "\(name)-additional-key", path: path))
             extra = rule("\(name)-additional-kv", "\(key) \" \"? \":\" \(space) \(value)")
         }
         var body = "\"{\" \(space) " + requiredNames.map { kv[$0]! }.joined(separator: " \",\" \(space) ")
@@ -452,8 +452,9 @@ struct JSONSchemaConverter {
     /// A JSON string (without escapes, so that it is exactly its text) other than `names`:
     /// a walk down the trie of the names, leaving it at any character. Each trie node that
     /// continues is a rule of its own, made without recursion: a name may be as long as the
-    /// request, and a grammar nested as deep would exhaust the stack.
-    private mutating func notStrings(_ names: [String], name: String) -> String {
+    /// request, and a grammar nested as deep would exhaust the stack. Each is a rule, so the
+    /// names may have at most `maxExcludedNameLength` characters in all.
+    private mutating func notStrings(_ names: [String], name: String, path: String) throws(GrammarError) -> String {
         let plain = #"[^"\\\x00-\x1F\x7F]"#
         guard !names.isEmpty else { return "\"\\\"\" \(plain)* \"\\\"\"" }
         // The trie: each node's children (scalar, node), and whether a name ends at it.
@@ -475,6 +476,9 @@ struct JSONSchemaConverter {
                 }
             }
             isName[node] = true
+            guard children.count <= Self.maxExcludedNameLength + 1 else {
+                throw fail("properties beside additionalProperties with names of more than \(Self.maxExcludedNameLength) characters in all are not supported", path)
+            }
         }
         // The suffixes after a node's prefix that do not complete a name.
         var ruleOf = [String?](repeating: nil, count: children.count)
@@ -547,6 +551,10 @@ struct JSONSchemaConverter {
     /// many copies in the grammar (a chunk of `GBNFParser.maxRepetitions` at a time), so a
     /// larger one would cost memory and time in proportion before any text is generated.
     static let maxCount = 100_000
+
+    /// Characters the names of an object's properties may have in all when other members are
+    /// allowed beside them: "any other name" costs a rule per character of the names.
+    static let maxExcludedNameLength = 2048
 
     private func count(_ value: JSONValue?, _ key: String, _ path: String) throws(GrammarError) -> Int? {
         guard let value else { return nil }
