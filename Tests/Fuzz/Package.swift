@@ -20,6 +20,8 @@ let harnesses: [(name: String, server: Bool)] = [
     ("fuzz-jinja", false),
     ("fuzz-json", false),
     ("fuzz-request", true),
+    ("fuzz-grammar", false),
+    ("fuzz-json-schema", false),
 ]
 
 let package = Package(

@@ -75,6 +75,9 @@ HARNESSES = {
                          sources=["../InferServer/OpenAI/RequestFields.swift", "../InferServer/OpenAI/ChatCompletionRequest.swift",
                                   "../InferServer/OpenAI/CompletionRequest.swift", "../InferServer/OpenAI/SamplingFields.swift",
                                   "Chat/ChatPrompt.swift", "Generation/Sampling/"]),
+    "fuzz-grammar": dict(max_len=4096, dict="grammar.dict", goal=10**6, sources=["Grammar/"]),
+    "fuzz-json-schema": dict(max_len=8192, dict="json-schema.dict", goal=10**6,
+                             sources=["Grammar/JSONSchema/", "Chat/Tools/ToolCallGrammar.swift"]),
 }
 
 SEGMENT = 10**6
@@ -307,7 +310,7 @@ def replay():
 COVERAGE_SCRATCH = os.path.join(REPOSITORY, ".build-fuzz-cov")
 
 
-def build_coverage():
+def build_coverage(harnesses):
     """The harnesses once more, instrumented for source-based coverage (`-profile-generate
     -profile-coverage-mapping`, clang's `-fprofile-instr-generate -fcoverage-mapping`) instead of
     the sanitizers, in debug, so that lines map one to one: what `coverage` replays corpora with."""
@@ -325,7 +328,7 @@ def build_coverage():
                  os.path.join(COVERAGE_SCRATCH, "debug", "description.json")]:
         if os.path.exists(plan):
             os.remove(plan)
-    for harness in HARNESSES:
+    for harness in harnesses:
         subprocess.run(NICE + ["swift", "build", "--product", harness] + flags, check=True)
 
 
@@ -342,7 +345,7 @@ def harness_sources(harness):
 def coverage(harnesses):
     """Line coverage of each harness's own source files by its corpus: the corpus replayed once
     through the coverage build, then `llvm-cov`."""
-    build_coverage()
+    build_coverage(harnesses)
     tools = os.path.dirname(os.path.realpath(shutil.which("swift")))
     profiles = os.path.join(COVERAGE_SCRATCH, "profiles")
     os.makedirs(profiles, exist_ok=True)

@@ -427,6 +427,78 @@ def request_seeds(out):
     write(out, "malformed.json", bytes([0]) + b'{"messages": [')
 
 
+def test_grammars():
+    """The GBNF grammars of the repository's grammar tests: multi-line raw strings, and one-line
+    raw strings that hold a root rule."""
+    import glob
+    import re
+    grammars = []
+    for path in sorted(glob.glob(os.path.join(REPOSITORY, "Tests", "InferKitTests", "Grammar*.swift"))):
+        with open(path) as f:
+            source = f.read()
+        for match in re.finditer(r'#"""\n(.*?)\n([ \t]*)"""#', source, re.S):
+            indent = match.group(2)
+            lines = [line[len(indent):] if line.startswith(indent) else line for line in match.group(1).split("\n")]
+            grammars.append("\n".join(lines) + "\n")
+        for match in re.finditer(r'#"((?:[^"\n]|"(?!#))*?root ::=(?:[^"\n]|"(?!#))*)"#', source):
+            grammars.append(match.group(1))
+    return grammars
+
+
+def grammar_seeds(out):
+    for index, grammar in enumerate(test_grammars()):
+        write(out, f"test{index}.gbnf", grammar.encode())
+    snippets = {
+        # Token terminals by text and by id, negated; a reasoning block.
+        "tokens": 'root ::= <s>? think? answer </s>?\nthink ::= "<think>" (!<[2]>)* "</think>" "\\n"\n'
+                  'answer ::= [A-Z] [a-z ]{2,30} "."\n',
+        # An ambiguous grammar: parses multiply per byte (the automaton's limit on them).
+        "ambiguous": 'root ::= x* x* x* "!"\nx ::= [a-z] | [a-z] [a-z] | "ab"\n',
+        # Nested repetitions near the parser's limit.
+        "repetitions": 'root ::= (("a" | "b"){2,40} " "){1,50} [0-9]{0,2000}\n',
+        # Recursion through groups, right-recursive lists, every escape.
+        "recursion": 'root ::= list\nlist ::= "[" (item ("," item)*)? "]"\nitem ::= list | [^\\[\\],\\x00-\\x1f]+\n',
+        "escapes": 'root ::= "\\x00\\xff\\u0000\\uFFFF\\U0010FFFF\\t\\r\\n\\\\\\"" [\\x00-\\U0010FFFF] .\r\n',
+        "empty-alternatives": 'root ::= | a | (| "x")\na ::= ""\n',
+        "crlf": 'root ::= a b\r\na ::= "x"\r\nb ::= "y" |\r\n  "z"\r\n',
+        # Errors: left recursion, an undefined rule, no root, a count above the limit.
+        "left-recursive": 'root ::= root "a" | "b"\n',
+        "undefined": 'root ::= missing\n',
+        "no-root": 'start ::= "x"\n',
+        "too-many": 'root ::= "a"{2001}\n',
+    }
+    for name, source in snippets.items():
+        write(out, name + ".gbnf", source.encode())
+
+
+def json_schema_seeds(out):
+    directory = os.path.join(REPOSITORY, "Tests", "Fixtures", "json-schemas")
+    if os.path.isdir(directory):
+        for name in sorted(os.listdir(directory)):
+            if name.endswith(".json"):
+                link(out, os.path.join(directory, name))
+    schemas = {
+        "tool-parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "The city."},
+                                                             "unit": {"enum": ["C", "F"]}}, "required": ["city"]},
+        "bounds": {"type": "object", "properties": {
+            "i": {"type": "integer", "minimum": -12, "exclusiveMaximum": 1000},
+            "n": {"type": "number", "exclusiveMinimum": 0.5, "maximum": 99.25},
+            "a": {"type": "array", "items": {"type": "boolean"}, "minItems": 2, "maxItems": 2500},
+            "s": {"type": "string", "minLength": 1, "maxLength": 3000, "pattern": "^[A-Z][a-z]*(-[a-z]+){0,3}$"}}},
+        "recursive-ref": {"$ref": "#/$defs/node", "$defs": {"node": {"type": "object", "properties": {
+            "children": {"type": "array", "items": {"$ref": "#/$defs/node"}}, "value": {"type": ["string", "null"]}}}}},
+        "combinators": {"anyOf": [{"type": "string", "format": "date-time"}, {"allOf": [{"type": "object"},
+                         {"properties": {"x": {"const": [1, {"a": None}]}}, "additionalProperties": False}]},
+                        {"oneOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}]}]},
+        "tuple": {"type": "array", "prefixItems": [{"type": "string", "format": "email"}, {"format": "ipv4", "type": "string"}],
+                  "items": False},
+        "unsupported": {"type": "string", "format": "hostname", "not": {"const": "x"}},
+        "self-ref": {"$ref": "#"},
+    }
+    for name, schema in schemas.items():
+        write(out, name + ".json", json.dumps(schema).encode())
+
+
 # ------------------------------------------------------------------ helpers
 
 def write(directory, name, data):
@@ -459,6 +531,8 @@ def main():
         "fuzz-jinja": lambda d: jinja_seeds(d, args.shared),
         "fuzz-json": lambda d: json_seeds(d, args.shared),
         "fuzz-request": request_seeds,
+        "fuzz-grammar": grammar_seeds,
+        "fuzz-json-schema": json_schema_seeds,
     }
     for harness, make in makers.items():
         directory = os.path.join(args.out, harness)

@@ -36,16 +36,21 @@ struct ByteGrammar: Sendable {
     private(set) var byteClass: [UInt8] = []
     private(set) var classBytes: [[UInt8]] = []
 
+    /// Symbols a compiled grammar may have. Repetitions are copies (`x{2000}` is 2000 symbols,
+    /// `x{0,2000}` 2000 rules), so a short text can stand for a grammar of billions of symbols:
+    /// past this it is refused, before its memory is taken.
+    static let maxSymbols = 1_000_000
+
     /// Compiles a parsed grammar. Throws when a rule is referenced but not defined, when
-    /// there is no `root`, and when a rule is left-recursive (it could start with itself,
-    /// which a top-down matcher cannot follow).
+    /// there is no `root`, when a rule is left-recursive (it could start with itself,
+    /// which a top-down matcher cannot follow), and when it expands past `maxSymbols`.
     init(_ syntax: GrammarSyntax) throws(GrammarError) {
         var builder = Builder()
         for rule in syntax.rules { builder.declare(rule.name) }
         guard let root = builder.ruleIndex["root"] else { throw GrammarError("the grammar has no 'root' rule") }
         for rule in syntax.rules {
             let index = builder.ruleIndex[rule.name]!
-            builder.define(index, alternatives: try builder.alternatives(of: rule.body, in: rule.name, line: rule.line))
+            try builder.define(index, alternatives: try builder.alternatives(of: rule.body, in: rule.name, line: rule.line))
         }
         self.root = root
         symbols = builder.symbols
@@ -75,32 +80,43 @@ struct ByteGrammar: Sendable {
         return (byteClass, classes)
     }
 
-    /// Whether the rule can match the empty string, for every rule.
+    /// Whether the rule can match the empty string, for every rule. A worklist: each
+    /// alternative waits on the first symbol that keeps it from being empty, and is looked at
+    /// again only when that rule is found nullable (passes over every rule until nothing
+    /// changes would cost the square of a long chain of rules).
     private func nullableRules() -> [Bool] {
         var nullable = [Bool](repeating: false, count: rules.count)
-        var changed = true
-        while changed {
-            changed = false
-            for (rule, starts) in rules.enumerated() where !nullable[rule] {
-                for start in starts where alternativeIsNullable(from: Int(start), nullable) {
-                    nullable[rule] = true
-                    changed = true
-                    break
+        // The alternatives (rule, position reached) waiting on each rule.
+        var waiting = [[(rule: Int32, position: Int32)]](repeating: [], count: rules.count)
+        var found: [Int32] = []
+        func advance(_ rule: Int32, from start: Int) {
+            guard !nullable[Int(rule)] else { return }
+            var position = start
+            while true {
+                switch symbols[position] {
+                case .end:
+                    nullable[Int(rule)] = true
+                    found.append(rule)
+                    return
+                case .rule(let other) where nullable[Int(other)]:
+                    position += 1
+                case .rule(let other):
+                    waiting[Int(other)].append((rule, Int32(position + 1)))
+                    return
+                default:
+                    return
                 }
             }
         }
-        return nullable
-    }
-
-    private func alternativeIsNullable(from start: Int, _ nullable: [Bool]) -> Bool {
-        var position = start
-        while true {
-            switch symbols[position] {
-            case .end: return true
-            case .rule(let rule) where nullable[Int(rule)]: position += 1
-            default: return false
-            }
+        for (rule, starts) in rules.enumerated() {
+            for start in starts { advance(Int32(rule), from: Int(start)) }
         }
+        while let rule = found.popLast() {
+            let waiters = waiting[Int(rule)]
+            waiting[Int(rule)] = []
+            for (other, position) in waiters { advance(other, from: Int(position)) }
+        }
+        return nullable
     }
 
     /// A rule that can reach itself before matching anything is refused, naming it.
@@ -128,7 +144,8 @@ struct ByteGrammar: Sendable {
                     path[path.count - 1].next += 1
                     let other = Int(leftCorners[rule][next])
                     if color[other] == 1 {
-                        throw GrammarError("rule '\(ruleNames[other])' is left-recursive: it can begin with itself")
+                        throw GrammarError("rule '\(ruleNames[other])' is left-recursive: it can begin with itself",
+                                           isLeftRecursion: true)
                     }
                     if color[other] == 0 {
                         color[other] = 1
@@ -152,6 +169,8 @@ struct ByteGrammar: Sendable {
         var byteSetIndex: [ByteSet: Int32] = [:]
         /// Rules made for character classes, shared by every use of the same class.
         var classRules: [[[ByteSet]]: Int32] = [:]
+        /// The byte patterns of each class met: a grammar may repeat one class thousands of times.
+        var classSequences: [[ClosedRange<UInt32>]: [[ByteSet]]] = [:]
 
         mutating func declare(_ name: String) {
             ruleIndex[name] = newRule(name)
@@ -163,7 +182,8 @@ struct ByteGrammar: Sendable {
             return Int32(rules.count - 1)
         }
 
-        mutating func define(_ rule: Int32, alternatives: [[Symbol]]) {
+        mutating func define(_ rule: Int32, alternatives: [[Symbol]]) throws(GrammarError) {
+            try spend(alternatives.count)
             var starts: [Int32] = []
             for alternative in alternatives {
                 starts.append(Int32(symbols.count))
@@ -201,14 +221,16 @@ struct ByteGrammar: Sendable {
                 return result
             case .alternatives:
                 let sub = newRule(rule)
-                define(sub, alternatives: try alternatives(of: expression, in: rule, line: line))
+                try define(sub, alternatives: try alternatives(of: expression, in: rule, line: line))
                 return [.rule(sub)]
             case .literal(let codePoints):
-                return codePoints.flatMap { UTF8Sequences.encode($0) }.map { byteSet(ByteSet($0...$0)) }
+                let bytes = codePoints.flatMap { UTF8Sequences.encode($0) }
+                try spend(bytes.count)
+                return bytes.map { byteSet(ByteSet($0...$0)) }
             case .characterClass(let ranges, let negated):
-                return characterClass(negated ? UTF8Sequences.complement(ranges) : ranges, in: rule)
+                return try characterClass(negated ? UTF8Sequences.complement(ranges) : ranges, in: rule)
             case .anyCharacter:
-                return characterClass([0...UTF8Sequences.maxCodePoint], in: rule)
+                return try characterClass([0...UTF8Sequences.maxCodePoint], in: rule)
             case .reference(let name):
                 guard let index = ruleIndex[name] else {
                     throw GrammarError("rule '\(rule)' refers to '\(name)', which is not defined", line: line, column: nil)
@@ -223,13 +245,18 @@ struct ByteGrammar: Sendable {
 
         /// One byte set when every character is one byte; otherwise a rule whose
         /// alternatives are the byte patterns.
-        mutating func characterClass(_ ranges: [ClosedRange<UInt32>], in rule: String) -> [Symbol] {
-            let sequences = UTF8Sequences.sequences(ranges)
-            if sequences.count == 1 { return sequences[0].map { byteSet($0) } }
+        mutating func characterClass(_ ranges: [ClosedRange<UInt32>], in rule: String) throws(GrammarError) -> [Symbol] {
+            let sequences = classSequences[ranges] ?? UTF8Sequences.sequences(ranges)
+            classSequences[ranges] = sequences
+            if sequences.count == 1 {
+                try spend(sequences[0].count)
+                return sequences[0].map { byteSet($0) }
+            }
             if let existing = classRules[sequences] { return [.rule(existing)] }
+            try spend(sequences.reduce(0) { $0 + $1.count })
             let sub = newRule(rule)
             classRules[sequences] = sub
-            define(sub, alternatives: sequences.map { $0.map { byteSet($0) } })
+            try define(sub, alternatives: sequences.map { $0.map { byteSet($0) } })
             return [.rule(sub)]
         }
 
@@ -240,26 +267,39 @@ struct ByteGrammar: Sendable {
             // Repeat one symbol: a longer item becomes a rule first.
             if once.count != 1 {
                 let sub = newRule(rule)
-                define(sub, alternatives: [once])
+                try define(sub, alternatives: [once])
                 once = [.rule(sub)]
             }
+            // The copies and their rules, counted before they are made.
+            try spend(min + 3 * ((max ?? min + 1) - min))
             var result: [Symbol] = Array(repeating: once[0], count: min)
             if let max {
                 // R(1) ::= S | ε;  R(k) ::= S R(k-1) | ε
                 var previous: Int32?
                 for _ in 0..<(max - min) {
                     let optional = newRule(rule)
-                    define(optional, alternatives: [once + (previous.map { [Symbol.rule($0)] } ?? []), []])
+                    try define(optional, alternatives: [once + (previous.map { [Symbol.rule($0)] } ?? []), []])
                     previous = optional
                 }
                 if let previous { result.append(.rule(previous)) }
             } else {
                 // R ::= S R | ε
                 let loop = newRule(rule)
-                define(loop, alternatives: [once + [.rule(loop)], []])
+                try define(loop, alternatives: [once + [.rule(loop)], []])
                 result.append(.rule(loop))
             }
             return result
+        }
+
+        /// Symbols made so far, counting those of sequences not yet in a rule.
+        var spent = 0
+
+        /// Counts `count` more symbols against `maxSymbols`, before they are made.
+        mutating func spend(_ count: Int) throws(GrammarError) {
+            spent += count
+            guard spent <= ByteGrammar.maxSymbols else {
+                throw GrammarError("the grammar is too large: its repetitions expand to more than \(ByteGrammar.maxSymbols) symbols")
+            }
         }
     }
 }

@@ -16,11 +16,22 @@ struct GBNFParser {
     /// becomes rules of its own.
     static let maxRepetitions = 2000
 
+    /// Groups and repetitions nest at most this deep in one rule (`((x))`, `x**`): parsing and
+    /// compiling recurse once per level, so a deeper grammar is refused before it can exhaust
+    /// the stack. Grammars made from JSON Schemas nest far less.
+    static let maxNesting = 256
+
     private let text: [UInt8]
     private var position = 0
+    /// Groups open around the current position.
+    private var depth = 0
+    /// Where each line after the first starts, for errors' line numbers.
+    private let lineStarts: [Int]
 
     private init(_ source: String) {
-        text = Array(source.utf8)
+        let text = Array(source.utf8)
+        self.text = text
+        lineStarts = text.indices.filter { text[$0] == UInt8(ascii: "\n") }.map { $0 + 1 }
     }
 
     static func parse(_ source: String) throws(GrammarError) -> GrammarSyntax {
@@ -98,11 +109,16 @@ struct GBNFParser {
             case UInt8(ascii: "<"), UInt8(ascii: "!"):
                 items.append(try parseToken())
             case UInt8(ascii: "("):
+                guard depth < Self.maxNesting else {
+                    throw error("groups nest more than \(Self.maxNesting) deep")
+                }
                 position += 1
+                depth += 1
                 skipSpace(newlines: true)
                 let group = try parseAlternatives(nested: true)
                 guard current == UInt8(ascii: ")") else { throw error("expected ')' to close the group") }
                 position += 1
+                depth -= 1
                 items.append(group)
             case UInt8(ascii: "."):
                 position += 1
@@ -146,6 +162,15 @@ struct GBNFParser {
     private mutating func repeatLast(_ items: inout [GrammarSyntax.Expression], min: Int, max: Int?,
                                      symbol: String) throws(GrammarError) {
         guard let last = items.popLast() else { throw error("'\(symbol)' has nothing before it to repeat") }
+        var levels = depth + 1
+        var inner = last
+        while case .repetition(let item, _, _) = inner {
+            levels += 1
+            inner = item
+        }
+        guard levels <= Self.maxNesting else {
+            throw error("groups and repetitions nest more than \(Self.maxNesting) deep")
+        }
         items.append(.repetition(last, min: min, max: max))
     }
 
@@ -319,13 +344,17 @@ struct GBNFParser {
     }
 
     private func lineAndColumn(_ offset: Int) -> (line: Int, column: Int) {
-        var line = 1, lineStart = 0
-        for index in 0..<min(offset, text.count) where text[index] == UInt8(ascii: "\n") {
-            line += 1
-            lineStart = index + 1
+        let offset = min(offset, text.count)
+        // The lines that start at or before the offset (a binary search: this is asked at
+        // every rule, and a scan from the start would make many rules cost their square).
+        var low = 0, high = lineStarts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if lineStarts[middle] <= offset { low = middle + 1 } else { high = middle }
         }
+        let line = low + 1, lineStart = low == 0 ? 0 : lineStarts[low - 1]
         // Columns count characters: UTF-8 continuation bytes are skipped.
-        let column = text[lineStart..<min(offset, text.count)].filter { $0 & 0xC0 != 0x80 }.count + 1
+        let column = text[lineStart..<offset].filter { $0 & 0xC0 != 0x80 }.count + 1
         return (line, column)
     }
 

@@ -3,7 +3,12 @@ extension Grammar {
     /// what is supported). `source` is the GBNF made from it.
     /// - Throws: `GrammarError` naming a keyword (and where it is) that cannot be honoured.
     public init(jsonSchema schema: JSONValue) throws(GrammarError) {
-        try self.init(gbnf: JSONSchemaConverter.grammar(for: schema))
+        let gbnf = try JSONSchemaConverter.grammar(for: schema)
+        do {
+            try self.init(gbnf: gbnf)
+        } catch {
+            throw JSONSchemaConverter.compileError(error)
+        }
     }
 
     /// Any JSON object (OpenAI's `json_object` response format, `infer generate --json`).

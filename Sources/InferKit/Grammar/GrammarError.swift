@@ -6,11 +6,19 @@ public struct GrammarError: Error, Equatable, Sendable, CustomStringConvertible 
     /// 1-based position in the grammar text, when the problem has one.
     public let line: Int?
     public let column: Int?
+    /// A rule can begin with itself (in a grammar made from a JSON Schema: a `$ref` that
+    /// comes back to itself before any value is written).
+    let isLeftRecursion: Bool
 
     public init(_ message: String, line: Int? = nil, column: Int? = nil) {
+        self.init(message, line: line, column: column, isLeftRecursion: false)
+    }
+
+    init(_ message: String, line: Int? = nil, column: Int? = nil, isLeftRecursion: Bool) {
         self.message = message
         self.line = line
         self.column = column
+        self.isLeftRecursion = isLeftRecursion
     }
 
     public var description: String {

@@ -40,7 +40,11 @@ enum ToolCallGrammar {
             let marker = ids.count == 1 ? "<[\(ids[0])]>" : #""[TOOL_CALLS]""#
             rules += "root ::= \(marker) \"[\" space call" + (parallel ? #" ( "," space call )*"# : "") + " space \"]\"\n"
         }
-        return try Grammar(gbnf: rules)
+        do {
+            return try Grammar(gbnf: rules)
+        } catch {
+            throw GrammarError("the parameters of a tool cannot be followed: \(JSONSchemaConverter.compileError(error).message)")
+        }
     }
 }
 

@@ -18,6 +18,8 @@ struct JSONSchemaConverter {
     private var rootIndex = 0
     private var rules: [(name: String, body: String)] = []
     private var ruleNames: Set<String> = []
+    /// The next number to try for names made from each base.
+    private var nextSuffix: [String: Int] = [:]
     private var primitives: Set<String> = []
     /// Rule names of the `$ref`s visited (set before their target is, for recursion).
     private var refRules: [String: String] = [:]
@@ -63,6 +65,13 @@ struct JSONSchemaConverter {
         return (names, converter.rules.map { "\($0.name) ::= \($0.body)\n" }.joined())
     }
 
+    /// The error for a converted grammar that does not compile: its rules are the converter's,
+    /// so a left-recursive one is the schema's `$ref` cycle, told in the schema's terms.
+    static func compileError(_ error: GrammarError) -> GrammarError {
+        guard error.isLeftRecursion else { return error }
+        return GrammarError("JSON Schema: a $ref comes back to itself before any value is written, so no JSON value can match it")
+    }
+
     private init(root: JSONValue) {
         self.root = root
         ruleNames = Set(JSONGrammarRules.bodies.keys).union(["root"])
@@ -81,11 +90,15 @@ struct JSONSchemaConverter {
         while clean.contains("--") { clean = clean.replacingOccurrences(of: "--", with: "-") }
         clean = String(clean.drop { $0 == "-" })
         if clean.isEmpty { clean = "item" }
-        var name = clean, counter = 1
+        // Numbered from where the last name made from the same base stopped: counting from 1
+        // each time would make many rules of one base cost their square.
+        var name = clean, counter = nextSuffix[clean] ?? 1
+        if counter > 1 { name = "\(clean)\(counter)" }
         while ruleNames.contains(name) {
             counter += 1
             name = "\(clean)\(counter)"
         }
+        nextSuffix[clean] = counter + 1
         ruleNames.insert(name)
         return name
     }
@@ -404,15 +417,16 @@ struct JSONSchemaConverter {
         let space = primitive("space")
         var kv: [String: String] = [:]
         var requiredNames: [String] = [], optionalNames: [String] = []
+        let requiredSet = Set(required)
         for (property, schema) in members {
             let value = try expression(schema, name: "\(name)-\(property)", path: "\(path)/properties/\(property)")
             kv[property] = rule("\(name)-\(property)-kv", "\(GBNFText.literal(JSONValue.string(property).jsonText)) \" \"? \":\" \(space) \(value)")
-            if required.contains(property) { requiredNames.append(property) } else { optionalNames.append(property) }
+            if requiredSet.contains(property) { requiredNames.append(property) } else { optionalNames.append(property) }
         }
         var extra: String?
         if let additional {
             let value = try expression(additional, name: "\(name)-additional", path: "\(path)/additionalProperties")
-            let key = rule("\(name)-additional-key", notStrings(members.map(\.name)))
+            let key = rule("\(name)-additional-key", try notStrings(members.map(\.name), name: "\(name)-additional-key", path: path))
             extra = rule("\(name)-additional-kv", "\(key) \" \"? \":\" \(space) \(value)")
         }
         var body = "\"{\" \(space) " + requiredNames.map { kv[$0]! }.joined(separator: " \",\" \(space) ")
@@ -436,41 +450,59 @@ struct JSONSchemaConverter {
     }
 
     /// A JSON string (without escapes, so that it is exactly its text) other than `names`:
-    /// a walk down the trie of the names, leaving it at any character.
-    private mutating func notStrings(_ names: [String]) -> String {
+    /// a walk down the trie of the names, leaving it at any character. Each trie node that
+    /// continues is a rule of its own, made without recursion: a name may be as long as the
+    /// request, and a grammar nested as deep would exhaust the stack. Each is a rule, so the
+    /// names may have at most `maxExcludedNameLength` characters in all.
+    private mutating func notStrings(_ names: [String], name: String, path: String) throws(GrammarError) -> String {
         let plain = #"[^"\\\x00-\x1F\x7F]"#
         guard !names.isEmpty else { return "\"\\\"\" \(plain)* \"\\\"\"" }
-        final class Node {
-            var children: [(UInt32, Node)] = []
-            var isName = false
-        }
-        let top = Node()
+        // The trie: each node's children (scalar, node), and whether a name ends at it.
+        var children: [[(scalar: UInt32, node: Int)]] = [[]]
+        var isName = [false]
+        var child: [UInt64: Int] = [:]  // node << 21 | scalar
         for name in names {
-            var node = top
+            var node = 0
             for scalar in name.unicodeScalars {
-                if let next = node.children.first(where: { $0.0 == scalar.value })?.1 {
+                let key = UInt64(node) << 21 | UInt64(scalar.value)
+                if let next = child[key] {
                     node = next
                 } else {
-                    let next = Node()
-                    node.children.append((scalar.value, next))
-                    node = next
+                    children.append([])
+                    isName.append(false)
+                    children[node].append((scalar.value, children.count - 1))
+                    node = children.count - 1
+                    child[key] = node
                 }
             }
-            node.isName = true
-        }
-        func other(_ node: Node) -> String {
-            // The suffixes after this prefix that do not complete a name.
-            var options: [String] = []
-            for (scalar, child) in node.children {
-                let here = JSONStringGrammar.encoded(scalar)
-                options.append(child.children.isEmpty ? "\(here) \(plain)+" : "\(here) (\(other(child)))")
+            isName[node] = true
+            guard children.count <= Self.maxExcludedNameLength + 1 else {
+                throw fail("properties beside additionalProperties with names of more than \(Self.maxExcludedNameLength) characters in all are not supported", path)
             }
-            let used = node.children.map { $0.0...$0.0 } + [0x00...0x1F, 0x22...0x22, 0x5C...0x5C, 0x7F...0x7F]
-            options.append("\(GBNFText.characterClass(UTF8Sequences.normalized(used), negated: true)) \(plain)*")
-            if !node.isName { options.append("\"\"") }
-            return options.joined(separator: " | ")
         }
-        return "\"\\\"\" (\(other(top))) \"\\\"\""
+        // The suffixes after a node's prefix that do not complete a name.
+        var ruleOf = [String?](repeating: nil, count: children.count)
+        ruleOf[0] = reserveName(name)
+        var pending = [0]
+        while let node = pending.popLast() {
+            var options: [String] = []
+            for (scalar, next) in children[node] {
+                let here = JSONStringGrammar.encoded(scalar)
+                if children[next].isEmpty {
+                    options.append("\(here) \(plain)+")
+                } else {
+                    let rule = reserveName(name)
+                    ruleOf[next] = rule
+                    pending.append(next)
+                    options.append("\(here) \(rule)")
+                }
+            }
+            let used = children[node].map { $0.scalar...$0.scalar } + [0x00...0x1F, 0x22...0x22, 0x5C...0x5C, 0x7F...0x7F]
+            options.append("\(GBNFText.characterClass(UTF8Sequences.normalized(used), negated: true)) \(plain)*")
+            if !isName[node] { options.append("\"\"") }
+            define(ruleOf[node]!, options.joined(separator: " | "))
+        }
+        return "\"\\\"\" \(ruleOf[0]!) \"\\\"\""
     }
 
     private mutating func array(_ object: JSONObject, name: String, path: String) throws(GrammarError) -> String {
@@ -515,9 +547,19 @@ struct JSONSchemaConverter {
         return "\"[\" \(space) \(body) \(space) \"]\""
     }
 
+    /// Counts of items and characters above this are refused: a count is written out as that
+    /// many copies in the grammar (a chunk of `GBNFParser.maxRepetitions` at a time), so a
+    /// larger one would cost memory and time in proportion before any text is generated.
+    static let maxCount = 100_000
+
+    /// Characters the names of an object's properties may have in all when other members are
+    /// allowed beside them: "any other name" costs a rule per character of the names.
+    static let maxExcludedNameLength = 2048
+
     private func count(_ value: JSONValue?, _ key: String, _ path: String) throws(GrammarError) -> Int? {
         guard let value else { return nil }
         guard let count = value.int, count >= 0 else { throw fail("\(key) must be a non-negative integer", path) }
+        guard count <= Self.maxCount else { throw fail("\(key) above \(Self.maxCount) is not supported", path) }
         return count
     }
 

@@ -34,13 +34,13 @@ func fuzzRequest(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
     let choice = input.choice(2 * templateNames.count)
     guard let fields = try? RequestFields(body: Array(input.rest)) else { return 0 }
     if choice < templateNames.count {
-        guard let chat = try? ChatCompletionRequest(fields, modelID: modelID) else { return 0 }
+        guard let chat = try? ChatCompletionRequest(fields, modelID: modelID, vocabularySize: model.config.vocabularySize) else { return 0 }
         check(chat.sampling)
         if let tokens = try? prompt(choice)?.tokens(for: chat.messages) {
             TokenizerExercise.checkIDs(tokens, model.tokenizer, text: "a rendered chat prompt")
         }
     } else {
-        guard let completion = try? CompletionRequest(fields, modelID: modelID) else { return 0 }
+        guard let completion = try? CompletionRequest(fields, modelID: modelID, vocabularySize: model.config.vocabularySize) else { return 0 }
         check(completion.sampling)
         switch completion.prompt {
         case .text(let text):

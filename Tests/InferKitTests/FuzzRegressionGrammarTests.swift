@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+@testable import InferKit
+
+/// Grammars and JSON Schemas that crashed infer (the stack exhausted by nesting), ran it out of
+/// memory (repetitions expanded to billions of symbols) or hung it (costs that grew with the
+/// square of the input), kept in Tests/Fuzz/Regressions/fuzz-grammar and fuzz-json-schema. A
+/// request's `grammar` or schema can be as large as its body (8 MiB by default), so each is read
+/// here as the server reads it: it must compile, or fail with a clear error, quickly.
+extension FuzzRegressionTests {
+    static func text(_ input: String) throws -> String {
+        try String(contentsOfFile: input, encoding: .utf8)
+    }
+
+    /// What each committed grammar must give: nil compiles, else a part of the error's message.
+    static let grammarOutcomes: [String: String?] = [
+        "groups-nested-10000-deep.gbnf": "groups nest more than 256 deep",
+        "repetitions-stacked-10000-deep.gbnf": "groups and repetitions nest more than 256 deep",
+        "repetitions-expand-to-10-million-symbols.gbnf": "the grammar is too large",
+        "nullable-chain-of-3000-rules.gbnf": nil,
+    ]
+
+    @Test func committedGrammarsCompileOrFailClearlyAndQuickly() throws {
+        let inputs = Self.inputs("fuzz-grammar")
+        #expect(inputs.count == Self.grammarOutcomes.count)
+        for input in inputs {
+            let name = URL(fileURLWithPath: input).lastPathComponent
+            guard let expected = Self.grammarOutcomes[name] else {
+                Issue.record("\(name) has no expected outcome here")
+                continue
+            }
+            let source = try Self.text(input)
+            Self.quickly(input) {
+                do throws(GrammarError) {
+                    let grammar = try Grammar(gbnf: source)
+                    #expect(expected == nil, "\(name) compiled; expected an error with \(expected ?? "")")
+                    #expect(grammar.matches(""), "\(name)")
+                } catch {
+                    #expect(expected.map { error.message.contains($0) } ?? false, "\(name): \(error.message)")
+                }
+            }
+        }
+    }
+
+    @Test func nestingUpToTheLimitCompilesAndBeyondIsRefused() throws {
+        let limit = GBNFParser.maxNesting
+        let deepest = try Grammar(gbnf: "root ::= " + String(repeating: "(", count: limit) + #""a""#
+                                  + String(repeating: ")", count: limit))
+        #expect(deepest.matches("a"))
+        #expect(!deepest.matches("aa"))
+        for source in [
+            "root ::= " + String(repeating: "(", count: limit + 1) + #""a""# + String(repeating: ")", count: limit + 1),
+            "root ::= " + String(repeating: "(", count: 100_000),  // no closing: refused at the limit, not at the end
+            #"root ::= "a""# + String(repeating: "?", count: limit + 1),
+            #"root ::= ("a"{2}"# + String(repeating: "{2}", count: limit) + ")",
+            "root ::= x\nx ::= " + String(repeating: "(", count: limit / 2) + #""b""# + String(repeating: ")", count: limit / 2)
+                + String(repeating: "+", count: limit + 1),
+        ] {
+            let error = Self.quickly(String(source.prefix(40))) { #expect(throws: GrammarError.self) { try Grammar(gbnf: source) } }
+            #expect(error?.message.contains("nest more than \(limit) deep") == true, "\(String(describing: error))")
+            #expect(error?.line == 1 || error?.line == 2)
+        }
+    }
+
+    @Test func repetitionsAreCountedBeforeTheyAreMade() throws {
+        // 2000 copies, 501 times over: a million symbols and a little more.
+        let copies = try Self.quickly("copies") {
+            try #require(throws: GrammarError.self) { try Grammar(gbnf: "root ::=" + String(repeating: #" "a"{2000}"#, count: 501)) }
+        }
+        #expect(copies.message.contains("more than \(ByteGrammar.maxSymbols) symbols"))
+        let optional = try #require(throws: GrammarError.self) {
+            try Grammar(gbnf: "root ::=" + String(repeating: #" [a-z]{0,2000}"#, count: 400))
+        }
+        #expect(optional.message.contains("the grammar is too large"))
+        // Within the budget: as many copies as a JSON Schema's longest bounded string makes.
+        let long = try Grammar(gbnf: #"root ::= "\"" [a-z]{0,2000} [a-z]{0,2000} "\"""#)
+        #expect(long.matches("\"" + String(repeating: "z", count: 3999) + "\""))
+        #expect(!long.matches("\"" + String(repeating: "z", count: 4001) + "\""))
+    }
+
+    @Test func longChainsOfRulesCompileInLinearTime() throws {
+        // Each rule is nullable only once the next one is known to be: a pass over all the rules
+        // per link made 20,000 rules cost 400 million steps; so did finding each rule's line.
+        let count = 20_000
+        let chain = "root ::= r0\n" + (0..<count).map { "r\($0) ::= r\($0 + 1)\n" }.joined() + "r\(count) ::= \"\"\n"
+        let grammar = try Self.quickly("chain") { try Grammar(gbnf: chain) }
+        #expect(grammar.matches(""))
+        #expect(!grammar.matches("x"))
+        let error = Self.quickly("chain with an error") {
+            #expect(throws: GrammarError.self) { try Grammar(gbnf: chain + "r0 ::= \"x\"\n") }
+        }
+        #expect(error?.message == "rule 'r0' is defined twice")
+        #expect(error?.line == count + 3)
+    }
+
+    /// What each committed schema must give: nil converts and compiles, else a part of the error's message.
+    static let schemaOutcomes: [String: String?] = [
+        "max-items-100-million.json": "JSON Schema at #: maxItems above 100000 is not supported",
+        "min-length-1-billion.json": "JSON Schema at #: minLength above 100000 is not supported",
+        "property-name-of-8000-characters.json": "names of more than 2048 characters in all are not supported",
+        "ref-to-itself.json": "JSON Schema: a $ref comes back to itself before any value is written",
+    ]
+
+    @Test func committedSchemasConvertOrFailClearlyAndQuickly() throws {
+        let inputs = Self.inputs("fuzz-json-schema")
+        #expect(inputs.count == Self.schemaOutcomes.count)
+        for input in inputs {
+            let name = URL(fileURLWithPath: input).lastPathComponent
+            guard let expected = Self.schemaOutcomes[name] else {
+                Issue.record("\(name) has no expected outcome here")
+                continue
+            }
+            let schema = try JSONValue(parsing: try Self.text(input))
+            Self.quickly(input) {
+                do throws(GrammarError) {
+                    _ = try Grammar(jsonSchema: schema)
+                    #expect(expected == nil, "\(name) converted; expected an error with \(expected ?? "")")
+                } catch {
+                    #expect(expected.map { error.message.contains($0) } ?? false, "\(name): \(error.message)")
+                }
+                // As a tool's parameters, the same outcome, named as the tool's.
+                let tool = Tool(name: "f", parameters: schema)
+                do throws(GrammarError) {
+                    _ = try Grammar.toolCalls([tool], choice: .required, format: .hermes, parallel: false, tokenizer: ListTokenizer(texts: ["a"]))
+                    #expect(expected == nil, "\(name) converted as a tool's parameters")
+                } catch {
+                    #expect(error.message.hasPrefix("the parameters of a tool cannot be followed"), "\(name): \(error.message)")
+                    #expect(expected.map { error.message.contains($0) } ?? false, "\(name): \(error.message)")
+                }
+            }
+        }
+    }
+
+    @Test func aLongPropertyNameIsMatchedWithoutNesting() throws {
+        // The finding: the grammar of "any other member name" nested one group per character of
+        // the names it excludes, and was made by a recursion as deep: 8,000 characters exhausted
+        // the stack. Each step of the names' trie is now a rule of its own, and as each costs a
+        // rule, the names may have 2048 characters in all.
+        let limit = JSONSchemaConverter.maxExcludedNameLength
+        let tooLong = Self.quickly("too long") {
+            #expect(throws: GrammarError.self) {
+                try Grammar(jsonSchema: ["properties": ["a": [:], "b": [:], String(repeating: "c", count: limit - 1): [:]],
+                                         "additionalProperties": true])
+            }
+        }
+        #expect(tooLong?.message.contains("more than \(limit) characters in all are not supported") == true)
+        let name = String(repeating: "a", count: limit)
+        let grammar = try Self.quickly("long name") {
+            try Grammar(jsonSchema: ["type": "object", "properties": [name: ["type": "integer"]], "additionalProperties": ["type": "boolean"]])
+        }
+        #expect(grammar.matches(#"{"\#(name)": 1}"#))
+        #expect(!grammar.matches(#"{"\#(name)": true}"#))
+        #expect(grammar.matches(#"{"\#(name)b": true}"#))
+        #expect(grammar.matches(#"{"\#(name.dropLast())": true}"#))
+        #expect(grammar.matches(#"{"b": false}"#))
+    }
+
+    @Test func countsAboveTheLimitAreRefusedAndAtItConverted() throws {
+        let limit = JSONSchemaConverter.maxCount
+        for key in ["minItems", "maxItems", "minLength", "maxLength"] {
+            let type: JSONValue = key.hasSuffix("Items") ? "array" : "string"
+            let error = Self.quickly(key) {
+                #expect(throws: GrammarError.self) { try Grammar(jsonSchema: ["type": type, key: .int(limit + 1)]) }
+            }
+            #expect(error?.message == "JSON Schema at #: \(key) above \(limit) is not supported", "\(String(describing: error))")
+        }
+        let atLimit = try Grammar(jsonSchema: ["type": "string", "maxLength": .int(limit)])
+        #expect(atLimit.matches("\"" + String(repeating: "x", count: 2500) + "\""))
+    }
+
+    @Test func manyPropertiesWithNamesOfOneBaseConvertQuickly() throws {
+        // Rule names are made from property names without their punctuation: 5,000 names of
+        // punctuation alone all became "root-kv", each numbered by counting from 1 again.
+        let punctuation = Array("!#$%&()*+,-./:;<=>?@[]^")
+        let names = (0..<5000).map { (index: Int) -> String in
+            let n = punctuation.count
+            let first: Character = punctuation[index % n], second: Character = punctuation[index / n % n]
+            let third: Character = punctuation[index / (n * n) % n]
+            return String([first, second, third])
+        }
+        #expect(Set(names).count == names.count)
+        let properties = JSONObject(names.map { ($0, JSONValue.object(JSONObject([("type", "boolean")]))) })
+        let grammar = try Self.quickly("5,000 properties") {
+            try Grammar(jsonSchema: .object(JSONObject([("type", "object"), ("properties", .object(properties))])))
+        }
+        #expect(grammar.matches(#"{"!#!": true}"#))
+        #expect(!grammar.matches(#"{"!#!": 1}"#))
+        #expect(!grammar.matches(#"{"!!!!": true}"#))
+    }
+}
