@@ -49,9 +49,15 @@ final class GGUFModelReader {
         guard let embedding = gguf.tensor(named: TensorName.tokenEmbedding.weight()), embedding.shape.count == 2 else {
             throw invalid("tensor '\(TensorName.tokenEmbedding.weight())' is missing or not 2-dimensional")
         }
+        // Every block has tensors of its own: a count the file cannot hold is refused before
+        // anything is sized by it.
+        let blocks = try required("block_count")
+        guard blocks <= gguf.tensors.count else {
+            throw invalid("block_count \(blocks) is more than the file's \(gguf.tensors.count) tensors can hold")
+        }
         var config = ModelConfig.llama(
             architecture: architecture, dim: dim, hiddenDim: try required("feed_forward_length"),
-            layerCount: try required("block_count"), headCount: heads,
+            layerCount: blocks, headCount: heads,
             kvHeadCount: int("attention.head_count_kv") ?? heads, headDim: headDim,
             vocabularySize: embedding.shape[1], contextLength: int("context_length") ?? 2048,
             rmsEpsilon: float("attention.layer_norm_rms_epsilon") ?? 1e-5, ropeBase: float("rope.freq_base") ?? 10000,

@@ -35,6 +35,14 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test func aGGUFBlockCountIsCheckedAgainstTheFileBeforeAnythingIsSizedByIt() throws {
+        // The finding: a 23 KB file whose block_count made the reader reserve 5.3 GB of layers
+        // before it looked for their tensors.
+        let input = Self.directory + "/fuzz-gguf/block-count-sizes-5-gb-of-layers.gguf"
+        let error = Self.quickly(input) { #expect(throws: InferError.self) { try Model(path: input) } }
+        #expect("\(String(describing: error))".contains("block_count"), "\(String(describing: error))")
+    }
+
     @Test func aHeaderClaimingMillionsOfLayersIsCorrupt() throws {
         // The finding (v2-header-claims-16m-layers.bin) claimed ~16 million layers, and the loader
         // listed 113 million matrices before it compared the weights with the file's 64 bytes.
