@@ -9,6 +9,7 @@
 #include "kernels.h"
 #include "blocks.h"
 #include "kernel_table.h"
+#include "x8_batch.h"
 #include <string.h>
 #include "prefetch.h"
 
@@ -178,27 +179,7 @@ __attribute__((always_inline)) static inline VNNI void rows_of_k(const block_q6_
     for (int v = 0; v < K; v++) _mm256_storeu_ps(out[v] + at, acc[v]);
 }
 
-VNNI void infer_q6_K_x8_dot8_batch(const void *group, const void *const *acts, int count, int n, float *const *out,
-                                   size_t at) {
-    // Up to 8 activations in one pass over the group, so that its weights stream from memory
-    // while all of them are computed (a second pass would find them in the cache, with the
-    // memory idle meanwhile).
-    for (int v = 0; v < count; v += 8) {
-        const block_q8_K *x[8];
-        int k = count - v < 8 ? count - v : 8;
-        for (int j = 0; j < k; j++) x[j] = acts[v + j];
-        switch (k) {  // each count its own unrolled copy
-        case 1: infer_q6_K_x8_dot8(group, acts[v], n, out[v] + at); break;
-        case 2: rows_of_k(group, x, 2, n, out + v, at); break;
-        case 3: rows_of_k(group, x, 3, n, out + v, at); break;
-        case 4: rows_of_k(group, x, 4, n, out + v, at); break;
-        case 5: rows_of_k(group, x, 5, n, out + v, at); break;
-        case 6: rows_of_k(group, x, 6, n, out + v, at); break;
-        case 7: rows_of_k(group, x, 7, n, out + v, at); break;
-        default: rows_of_k(group, x, 8, n, out + v, at); break;
-        }
-    }
-}
+X8_DOT8_BATCH(infer_q6_K_x8_dot8_batch, infer_q6_K_x8_dot8, const block_q8_K *, X8_ACT_AS_IS)
 
 /// Row `row` as f32, a sub-block at a time, as infer_dequantize_row(INFER_TYPE_Q6_K) computes
 /// it (d * scale * (q - 32)).
