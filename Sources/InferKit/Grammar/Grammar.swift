@@ -24,15 +24,24 @@ public struct Grammar: Sendable, Equatable, CustomStringConvertible {
     /// Whether `text` is a complete sentence of the grammar (matched by bytes, as generation
     /// matches tokens; token terminals match nothing here).
     public func matches(_ text: String) -> Bool {
-        let automaton = GrammarAutomaton(compiled)
-        let end = automaton.step(automaton.start, text.utf8)
+        let (automaton, end) = follow(text)
         return end != GrammarAutomaton.dead && automaton.isAccepting(end)
     }
 
     /// Whether `text` can be continued into a sentence of the grammar (or is one).
     public func matchesPrefix(_ text: String) -> Bool {
+        follow(text).state != GrammarAutomaton.dead
+    }
+
+    /// The state after `text`, each byte with the work budget of a generation step.
+    private func follow(_ text: String) -> (automaton: GrammarAutomaton, state: Int32) {
         let automaton = GrammarAutomaton(compiled)
-        return automaton.step(automaton.start, text.utf8) != GrammarAutomaton.dead
+        var state = automaton.start
+        for byte in text.utf8 where state != GrammarAutomaton.dead {
+            automaton.beginStep()
+            state = automaton.step(state, byte)
+        }
+        return (automaton, state)
     }
 
     public var description: String { source }

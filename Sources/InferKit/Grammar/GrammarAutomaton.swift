@@ -30,8 +30,23 @@ final class GrammarAutomaton {
     /// hostile grammar cannot make each byte cost without bound.
     static let stackLimit = 16384
 
-    /// A state would have held more than `stackLimit` parses.
+    /// Units of work (a parse reached while expanding rules, a parse sorted into a state)
+    /// allowed between two calls of `beginStep`: repetitions nested through recursion make
+    /// states of thousands of parses under `stackLimit`, and a vocabulary walk that meets a
+    /// new one at each trie node would otherwise take seconds for one token. Real grammars
+    /// (JSON Schemas over a 150k-token vocabulary) need a few thousand.
+    static let workLimit = 1_000_000
+
+    /// A state would have held more than `stackLimit` parses, or a step needed more than
+    /// `workLimit` units of work.
     private(set) var overflowed = false
+
+    private var workDone = 0
+
+    /// Starts the work budget of one generation step (a mask and the token accepted).
+    func beginStep() {
+        workDone = 0
+    }
 
     /// The (position, parent) pairs a closure has reached, kept between closures so that its
     /// storage is reused.
@@ -142,7 +157,8 @@ final class GrammarAutomaton {
             kept += 1
         }
         key.removeLast(key.count - kept)
-        guard key.count <= Self.stackLimit else {
+        workDone += stacks.count
+        guard key.count <= Self.stackLimit, workDone <= Self.workLimit else {
             overflowed = true
             return Self.dead
         }
@@ -166,24 +182,25 @@ final class GrammarAutomaton {
     /// until every stack tops a terminal (or is empty). Iterative, so deep grammars cannot
     /// exhaust a thread's stack.
     private func closure(_ seeds: [(position: Int32, parent: Int32)]) -> [Int32] {
-        var work = seeds
+        var pending = seeds
         seen.removeAll(keepingCapacity: true)
         var stacks: [Int32] = []
-        while let (position, parent) = work.popLast() {
+        while let (position, parent) = pending.popLast() {
+            workDone += 1
             guard seen.insert(UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))).inserted else { continue }
             switch grammar.symbols[Int(position)] {
             case .end:
                 if parent == Self.emptyStack {
                     stacks.append(Self.emptyStack)
                 } else {
-                    work.append((framePosition[Int(parent)], frameParent[Int(parent)]))
+                    pending.append((framePosition[Int(parent)], frameParent[Int(parent)]))
                 }
             case .bytes, .token:
                 stacks.append(frame(position, parent))
             case .rule(let rule):
                 // The last symbol of an alternative returns straight to the parent.
                 let returnTo = grammar.symbols[Int(position) + 1] == .end ? parent : frame(position + 1, parent)
-                for start in grammar.rules[Int(rule)] { work.append((start, returnTo)) }
+                for start in grammar.rules[Int(rule)] { pending.append((start, returnTo)) }
             }
         }
         return stacks

@@ -61,11 +61,11 @@ public final class GrammarMatcher: @unchecked Sendable {
                       skipsLeadingSpace: skipsLeadingSpace)
     }
 
-    /// Set when the grammar proved too ambiguous to follow (see `GrammarAutomaton.stackLimit`):
-    /// tokens it would have allowed were refused.
+    /// Set when the grammar proved too ambiguous to follow (see `GrammarAutomaton.stackLimit`
+    /// and `workLimit`): tokens it would have allowed were refused.
     public var failure: GrammarError? {
         automaton.overflowed
-            ? GrammarError("the grammar is too ambiguous: one text has more than \(GrammarAutomaton.stackLimit) parses") : nil
+            ? GrammarError("the grammar is too ambiguous: one text has more than \(GrammarAutomaton.stackLimit) parses, or one token needs more than \(GrammarAutomaton.workLimit) steps to follow them") : nil
     }
 
     /// The text so far is a whole sentence: an end-of-generation token is allowed.
@@ -77,6 +77,7 @@ public final class GrammarMatcher: @unchecked Sendable {
     /// The tokens that may come next: those whose bytes continue the grammar, those its
     /// token terminals name, and the end-of-generation tokens when the text is complete.
     public func allowedTokens() -> TokenMask {
+        automaton.beginStep()
         if automaton.stateCount > GrammarAutomaton.stateLimit {
             state = automaton.compact(keeping: state)
             masks.removeAll()
@@ -105,6 +106,7 @@ public final class GrammarMatcher: @unchecked Sendable {
     /// allow it here.
     @discardableResult
     public func accept(_ token: Int) -> Bool {
+        automaton.beginStep()
         let ends = trie.endOfGeneration.contains(token)
         if ends && automaton.isAccepting(state) { return true }
         var next = GrammarAutomaton.dead
