@@ -84,10 +84,13 @@ extension Jinja.Interpreter {
             _ = try bind([])
             // An iterator gives up only its first item.
             if case .iterator(let state) = value { return state.remaining.popFirst() ?? .undefined(message: "No first item, sequence was empty.") }
+            // A string's first character, without walking the rest.
+            if let s = value.stringValue { return s.unicodeScalars.first.map { .string(String($0)) } ?? .undefined(message: "No first item, sequence was empty.") }
             return try iterate(value).first ?? .undefined(message: "No first item, sequence was empty.")
         case "last":
             _ = try bind([])
             if case .iterator = value { throw Failure("'\(value.typeName)' object is not reversible") }
+            if let s = value.stringValue { return s.unicodeScalars.last.map { .string(String($0)) } ?? .undefined(message: "No last item, sequence was empty.") }
             return try iterate(value).last ?? .undefined(message: "No last item, sequence was empty.")
         case "list":
             _ = try bind([])

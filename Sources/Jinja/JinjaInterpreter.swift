@@ -212,7 +212,13 @@ extension Jinja {
         func iterate(_ value: Value) throws -> [Value] {
             switch value {
             case .list(let items), .tuple(let items): return items
-            case .string(let s), .markup(let s): return s.unicodeScalars.map { .string(String($0)) }
+            case .string(let s), .markup(let s):
+                // A string is walked character by character: bounded by the steps left before
+                // a value is made for each (strings can be megabytes; the caller counts the steps).
+                if steps + s.unicodeScalars.count > limits.maxSteps {
+                    throw Failure("rendering took more than \(limits.maxSteps) steps", kind: .limitExceeded)
+                }
+                return s.unicodeScalars.map { .string(String($0)) }
             case .dict(let d): return d.keys
             case .iterator(let state): return state.consume()
             case .undefined: return []

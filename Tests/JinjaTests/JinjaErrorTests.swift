@@ -87,6 +87,25 @@ struct JinjaErrorTests {
         #expect(error?.message == "rendering took more than 200000 steps")
     }
 
+    @Test func stringsWalkedByCharacterAreBoundedBeforeTheyAreWalked() throws {
+        // The finding (fuzz-jinja): `join` over a string walks its characters, and with long
+        // separators each join makes the string hundreds of times longer; the walk made a
+        // value per character before its steps were counted. A string of 16 million
+        // characters (the longest the output limit allows) is refused before it is walked.
+        for source in ["{{ ('x' * 16000000) | join('-') }}", "{{ ('x' * 16000000) | list | length }}",
+                       "{% for c in 'x' * 16000000 %}{% endfor %}"] {
+            let start = ContinuousClock.now
+            let error = Self.renderError(source)
+            #expect(ContinuousClock.now - start < .seconds(1), "\(source)")
+            #expect(error?.message == "rendering took more than 5000000 steps", "\(source)")
+        }
+        let joins = "{{ ['a', 'b', 'c', 'd'] | join('s' * 400) | join('t' * 400) | join('u' * 400) | first }}"
+        #expect(Self.renderError(joins, limits: .init(maxSteps: 200_000))?.message == "rendering took more than 200000 steps")
+        // Within the steps, the same walk renders; a string's first and last characters need none.
+        #expect(try JinjaTemplate(source: "{{ ('x' * 1000) | join('-') | length }}").renderEmptyChat() == "1999")
+        #expect(try JinjaTemplate(source: "{{ ('a' ~ 'x' * 16000000 ~ 'z') | first }}{{ ('a' ~ 'x' * 16000000 ~ 'z') | last }}").renderEmptyChat() == "az")
+    }
+
     @Test func outputIsBounded() {
         let loop = Self.renderError("{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}", limits: .init(maxOutputBytes: 1 << 20))
         #expect(loop?.kind == .limitExceeded)

@@ -126,3 +126,24 @@ extension FuzzRegressionTests {
 private func le(_ value: Int32) -> [UInt8] {
     withUnsafeBytes(of: value.littleEndian, Array.init)
 }
+
+extension FuzzRegressionTests {
+    @Test func committedTemplatesRenderOrFailQuickly() throws {
+        // Rendered as fuzz-jinja renders them: the harness's step limit, the other limits as
+        // `infer` runs; an error is a fine outcome, seconds are not.
+        let inputs = Self.inputs("fuzz-jinja")
+        #expect(!inputs.isEmpty)
+        for input in inputs {
+            let source = String(decoding: try Data(contentsOf: URL(fileURLWithPath: input)), as: UTF8.self)
+            Self.quickly(input) {
+                do {
+                    let template = try ChatTemplate(source: source, limits: ChatTemplate.Limits(maxSteps: 200_000))
+                    _ = try template.render(messages: [.system("Be terse."), .user("Hi"), .assistant("Hello.")],
+                                            addGenerationPrompt: true)
+                } catch {
+                    #expect(error is ChatTemplateError, "\(input): \(error)")
+                }
+            }
+        }
+    }
+}
