@@ -82,6 +82,7 @@ extension Jinja.Interpreter {
         }
         let chars = Array(format.unicodeScalars)
         var out = String.UnicodeScalarView()
+        var outBytes = format.utf8.count  // the format's own text, at most
         var i = 0
         var next = 0
         func nextArgument() throws -> Value {
@@ -121,13 +122,19 @@ extension Jinja.Interpreter {
                     digits.unicodeScalars.append(chars[i])
                     i += 1
                 }
-                return Int(digits)
+                if digits.isEmpty { return nil }
+                return Int(digits) ?? Int.max
             }
             let width = try number()
             var precision: Int?
             if i < chars.count, chars[i] == "." {
                 i += 1
                 precision = try number() ?? 0
+            }
+            // A width or precision pads (or, for %f, writes digits) up to its size: past the
+            // output limit it is refused before anything is made. Digits beyond an Int are too.
+            for size in [width, precision] where size.map({ $0 > limits.maxOutputBytes }) ?? false {
+                throw Failure("the string would exceed \(limits.maxOutputBytes) bytes", kind: .limitExceeded)
             }
             guard i < chars.count else { throw Failure("incomplete format") }
             let conversion = chars[i]
@@ -178,6 +185,10 @@ extension Jinja.Interpreter {
                 } else {
                     text = String(repeating: " ", count: padding) + text
                 }
+            }
+            outBytes += text.utf8.count
+            if outBytes > limits.maxOutputBytes {
+                throw Failure("the string would exceed \(limits.maxOutputBytes) bytes", kind: .limitExceeded)
             }
             out.append(contentsOf: text.unicodeScalars)
         }

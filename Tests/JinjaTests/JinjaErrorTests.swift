@@ -106,6 +106,20 @@ struct JinjaErrorTests {
         #expect(try JinjaTemplate(source: "{{ ('a' ~ 'x' * 16000000 ~ 'z') | first }}{{ ('a' ~ 'x' * 16000000 ~ 'z') | last }}").renderEmptyChat() == "az")
     }
 
+    @Test func formatWidthsAndPrecisionsAreBoundedBeforeTheyPad() throws {
+        // The finding (fuzz-jinja): `'%9999999999s' % x` padded to ten billion spaces.
+        for source in ["{{ '%9999999999s' % 'x' }}", "{{ '%.9999999999f' % 3.14 }}", "{{ '%.99999999999999999999d' % 1 }}",
+                       "{{ '%*s' % (99999999999, 'x') }}", "{{ '%0999999999d' % 1 }}",
+                       "{{ '%10000000s%10000000s' % ('a', 'b') }}"] {
+            let start = ContinuousClock.now
+            let error = Self.renderError(source)
+            #expect(ContinuousClock.now - start < .seconds(1), "\(source)")
+            #expect(error?.kind == .limitExceeded, "\(source)")
+            #expect(error?.message == "the string would exceed 16777216 bytes", "\(source)")
+        }
+        #expect(try JinjaTemplate(source: "{{ ('%1000s' % 'x') | length }}").renderEmptyChat() == "1000")
+    }
+
     @Test func outputIsBounded() {
         let loop = Self.renderError("{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}", limits: .init(maxOutputBytes: 1 << 20))
         #expect(loop?.kind == .limitExceeded)

@@ -9,7 +9,7 @@ import Testing
 @Suite(.enabled(if: SharedData.available, SharedData.missingMessage))
 struct FuzzRegressionRequestTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz/Regressions/fuzz-request").path
+        .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/fuzz-request").path
 
     /// The harness's requests name the model it serves, the default model.
     static let configuration = ServerConfiguration(modelID: "horatio-q8_0")
