@@ -27,15 +27,19 @@ final class GrammarAutomaton {
 
     /// Parses one state may hold: an ambiguous grammar (`[a]* [a]*` read over a long run of
     /// a's) multiplies them; past this the input is refused and `overflowed` is set, so that a
-    /// hostile grammar cannot make each byte cost without bound.
-    static let stackLimit = 16384
+    /// hostile grammar cannot make each byte cost without bound. A grammar may have as many
+    /// parses as it has symbols without any ambiguity (an enum of thousands of strings, after
+    /// its opening quote), so the limit grows with it.
+    let stackLimit: Int
 
     /// Units of work (a parse reached while expanding rules, a parse sorted into a state)
     /// allowed between two calls of `beginStep`: repetitions nested through recursion make
     /// states of thousands of parses under `stackLimit`, and a vocabulary walk that meets a
-    /// new one at each trie node would otherwise take seconds for one token. Real grammars
-    /// (JSON Schemas over a 150k-token vocabulary) need a few thousand.
-    static let workLimit = 1_000_000
+    /// new one at each trie node would otherwise take seconds for one token. What a real
+    /// grammar needs grows with its size (an enum of 1,000 strings over a 150k-token
+    /// vocabulary: 54,000; the JSON Schemas of the tests: up to 20,000), what a hostile one
+    /// needs grows with the text.
+    let workLimit: Int
 
     /// A state would have held more than `stackLimit` parses, or a step needed more than
     /// `workLimit` units of work.
@@ -71,6 +75,8 @@ final class GrammarAutomaton {
 
     init(_ grammar: ByteGrammar) {
         self.grammar = grammar
+        stackLimit = 4096 + grammar.symbols.count
+        workLimit = 100_000 + 20 * grammar.symbols.count
         tableCapacity = 16
         table = .allocate(capacity: tableCapacity * 256)
         start = intern(closure(grammar.rules[Int(grammar.root)].map { ($0, Self.emptyStack) }))
@@ -158,7 +164,7 @@ final class GrammarAutomaton {
         }
         key.removeLast(key.count - kept)
         workDone += stacks.count
-        guard key.count <= Self.stackLimit, workDone <= Self.workLimit else {
+        guard key.count <= stackLimit, workDone <= workLimit else {
             overflowed = true
             return Self.dead
         }
@@ -183,7 +189,9 @@ final class GrammarAutomaton {
     /// exhaust a thread's stack.
     private func closure(_ seeds: [(position: Int32, parent: Int32)]) -> [Int32] {
         var pending = seeds
-        seen.removeAll(keepingCapacity: true)
+        // Clearing keeps the storage of the largest closure so far, and costs its size: past a
+        // few thousand entries, fresh storage is cheaper for the small closures that follow.
+        if seen.capacity > 4096 { seen = [] } else { seen.removeAll(keepingCapacity: true) }
         var stacks: [Int32] = []
         while let (position, parent) = pending.popLast() {
             workDone += 1

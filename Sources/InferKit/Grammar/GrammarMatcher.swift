@@ -65,7 +65,7 @@ public final class GrammarMatcher: @unchecked Sendable {
     /// and `workLimit`): tokens it would have allowed were refused.
     public var failure: GrammarError? {
         automaton.overflowed
-            ? GrammarError("the grammar is too ambiguous: one text has more than \(GrammarAutomaton.stackLimit) parses, or one token needs more than \(GrammarAutomaton.workLimit) steps to follow them") : nil
+            ? GrammarError("the grammar is too ambiguous: one text has more than \(automaton.stackLimit) parses, or one token needs more than \(automaton.workLimit) steps to follow them") : nil
     }
 
     /// The text so far is a whole sentence: an end-of-generation token is allowed.

@@ -41,14 +41,14 @@ func fuzzGrammar(_ data: UnsafeRawPointer?, _ size: Int) -> CInt {
 private func follow(_ matcher: GrammarMatcher, _ grammar: Grammar, skipsLeadingSpace: Bool, seed: inout InputSeed) {
     let vocabulary = matcher.trie.vocabularySize
     let charactersOnly = !grammar.compiled.symbols.contains { if case .token = $0 { true } else { false } }
-    var text: [UInt8] = []
+    let reference = charactersOnly ? ByteReference(grammar) : nil
     var started = !skipsLeadingSpace
     for _ in 0..<steps {
         let allowed = matcher.allowedTokens()
         if matcher.failure != nil { return }
         let ids = allowed.ids
         fuzzCheck(ids.allSatisfy { (0..<vocabulary).contains($0) }, "a mask holds ids outside the vocabulary of \(vocabulary)")
-        if charactersOnly { checkAgainstBytes(grammar, text, canEnd: matcher.canEnd) }
+        reference?.check(canEnd: matcher.canEnd)
         if ids.count < vocabulary {
             var refused = seed.next(vocabulary)
             while allowed.contains(refused) { refused = (refused + 1) % vocabulary }
@@ -64,16 +64,33 @@ private func follow(_ matcher: GrammarMatcher, _ grammar: Grammar, skipsLeadingS
             if piece.first == 0x20 { piece = piece.dropFirst() }
             started = true
         }
-        text += piece
+        reference?.append(piece)
     }
 }
 
-private func checkAgainstBytes(_ grammar: Grammar, _ text: [UInt8], canEnd: Bool) {
-    let automaton = GrammarAutomaton(grammar.compiled)
-    let state = automaton.step(automaton.start, text)
-    // Past its limit on parses the automaton refuses input; the matcher reports it as `failure`.
-    if automaton.overflowed { return }
-    fuzzCheck(state != GrammarAutomaton.dead, "the matcher's text \(text) is not a prefix of the grammar")
-    fuzzCheck(automaton.isAccepting(state) == canEnd,
-              "the matcher's text \(text) is \(canEnd ? "" : "not ")complete for it, but not matched byte by byte")
+/// The grammar matched byte by byte on the matcher's text, by an automaton of its own that
+/// follows the text as it grows (each token's bytes with the work budget of a step).
+private final class ByteReference {
+    let automaton: GrammarAutomaton
+    var state: Int32
+    var text: [UInt8] = []
+
+    init(_ grammar: Grammar) {
+        automaton = GrammarAutomaton(grammar.compiled)
+        state = automaton.start
+    }
+
+    func append(_ bytes: some Collection<UInt8>) {
+        text += bytes
+        automaton.beginStep()
+        state = automaton.step(state, bytes)
+    }
+
+    func check(canEnd: Bool) {
+        // Past its limits the automaton refuses input; the matcher reports it as `failure`.
+        if automaton.overflowed { return }
+        fuzzCheck(state != GrammarAutomaton.dead, "the matcher's text \(text) is not a prefix of the grammar")
+        fuzzCheck(automaton.isAccepting(state) == canEnd,
+                  "the matcher's text \(text) is \(canEnd ? "" : "not ")complete for it, but not matched byte by byte")
+    }
 }
