@@ -49,17 +49,23 @@ struct PromptCacheCommandTests {
     }
 
     /// SIGKILL at random moments of 50 runs that save the cache: afterwards the file is one of the
-    /// two prompts' states, whole, or there is none yet.
+    /// two prompts' states, whole, or there is none yet. The moments are spread over the time a
+    /// whole run takes here (a sanitized build takes several times longer).
     @Test func killedAtAnyMomentLeavesAFileThatLoadsRight() throws {
         let cache = Self.file()
         let model = try Model(path: Self.model)
         let expected = Self.prompts.map { model.tokenizer.encode($0, options: EncodeOptions(parseSpecial: true)) }
+        let arguments = { (prompt: String, cache: String) in ["generate", Self.model, "-p", prompt, "-n", "200", "--prompt-cache", cache] }
+        let start = ContinuousClock.now
+        let whole = try CommandRunner.start(InferBinary.url, arguments(Self.prompts[0], Self.file()))
+        _ = try whole.wait(timeout: 120)
+        let span = ContinuousClock.now - start
+        let spanMicroseconds = UInt32(clamping: max(span.components.seconds * 1_000_000 + span.components.attoseconds / 1_000_000_000_000, 10_000))
         var generator = SystemRandomNumberGenerator()
         var loaded = 0
         for run in 0..<50 {
-            let process = try CommandRunner.start(InferBinary.url, ["generate", Self.model, "-p", Self.prompts[run % 2], "-n", "200",
-                                                                    "--prompt-cache", cache])
-            usleep(UInt32.random(in: 0..<120_000, using: &generator))
+            let process = try CommandRunner.start(InferBinary.url, arguments(Self.prompts[run % 2], cache))
+            usleep(UInt32.random(in: 0..<spanMicroseconds, using: &generator))
             process.send(SIGKILL)
             _ = try process.wait(timeout: 30)
             guard FileManager.default.fileExists(atPath: cache) else { continue }
