@@ -149,15 +149,24 @@ extension Jinja.Interpreter {
             case "s": text = try string(of: value)
             case "r", "a": text = try repr(value)
             case "d", "i", "u":
-                guard let n = value.integer ?? value.number.map({ Int($0) }) else {
+                let n: Int
+                if let integer = value.integer {
+                    n = integer
+                } else if let x = value.number {
+                    // A float past an Int (Python would print all its digits), infinity or NaN.
+                    guard let integer = Int(exactly: x.rounded(.towardZero)) else {
+                        throw Failure("%\(conversion) format: cannot convert \(x) to an integer")
+                    }
+                    n = integer
+                } else {
                     throw Failure("%\(conversion) format: a real number is required, not \(value.typeName)")
                 }
-                text = String(abs(n))
+                text = String(n.magnitude)
                 if let precision { text = String(repeating: "0", count: max(0, precision - text.count)) + text }
                 text = (n < 0 ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : "") + text
             case "x", "X", "o":
                 guard let n = value.integer else { throw Failure("%\(conversion) format: an integer is required, not \(value.typeName)") }
-                text = String(abs(n), radix: conversion == "o" ? 8 : 16, uppercase: conversion == "X")
+                text = String(n.magnitude, radix: conversion == "o" ? 8 : 16, uppercase: conversion == "X")
                 if flags.contains("#") { text = (conversion == "o" ? "0o" : conversion == "x" ? "0x" : "0X") + text }
                 text = (n < 0 ? "-" : flags.contains("+") ? "+" : "") + text
             case "f", "F", "e", "E", "g", "G":

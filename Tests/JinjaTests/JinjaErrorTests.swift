@@ -122,6 +122,13 @@ struct JinjaErrorTests {
             #expect(error?.message == "the string would exceed 16777216 bytes", "\(source)")
         }
         #expect(try JinjaTemplate(source: "{{ ('%1000s' % 'x') | length }}").renderEmptyChat() == "1000")
+        // The finding (fuzz-jinja): `'%d' % 1e29` trapped converting the float to an Int.
+        for source in ["{{ '%d' % 1e29 }}", "{{ '%i' % -1e300 }}"] {
+            #expect(Self.renderError(source)?.message.contains("cannot convert") == true, "\(source)")
+        }
+        #expect(try JinjaTemplate(source: "{{ '%d|%x' % (-9223372036854775807 - 1, -9223372036854775807 - 1) }}").renderEmptyChat()
+                == "-9223372036854775808|-8000000000000000")
+        #expect(try JinjaTemplate(source: "{{ '%d' % 3.99 }}").renderEmptyChat() == "3")
     }
 
     @Test func outputIsBounded() {

@@ -180,6 +180,8 @@ public struct Generator {
             return nil
         }
         if let grammar, !grammar.accept(token) {
+            // Following an allowed token can still pass the grammar's limits.
+            if let failure = grammar.failure { throw failure }
             throw InferError.invalidArgument("the sampler chose token \(token), which the grammar does not allow")
         }
         if let logprobCount {

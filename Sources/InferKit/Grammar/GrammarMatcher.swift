@@ -103,7 +103,7 @@ public final class GrammarMatcher: @unchecked Sendable {
     }
 
     /// Moves past `token`. Returns false (and changes nothing) when the grammar does not
-    /// allow it here.
+    /// allow it here, or when following it passed the automaton's limits (`failure` is set).
     @discardableResult
     public func accept(_ token: Int) -> Bool {
         automaton.beginStep()

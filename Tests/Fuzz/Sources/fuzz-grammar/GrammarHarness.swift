@@ -57,7 +57,9 @@ private func follow(_ matcher: GrammarMatcher, _ grammar: Grammar, skipsLeadingS
         }
         guard !ids.isEmpty else { return }
         let token = ids[seed.next(ids.count)]
-        fuzzCheck(matcher.accept(token), "token \(token) was allowed but not accepted")
+        // An allowed token is accepted, unless following it passed the automaton's limits.
+        fuzzCheck(matcher.accept(token) || matcher.failure != nil, "token \(token) was allowed but not accepted")
+        if matcher.failure != nil { return }
         if matcher.trie.endOfGeneration.contains(token) { return }
         var piece = matcher.trie.bytes(of: token)
         if !started && !piece.isEmpty {
