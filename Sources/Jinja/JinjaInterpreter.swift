@@ -215,7 +215,8 @@ extension Jinja {
             case .string(let s), .markup(let s):
                 // A string is walked character by character: bounded by the steps left before
                 // a value is made for each (strings can be megabytes; the caller counts the steps).
-                if steps + s.unicodeScalars.count > limits.maxSteps {
+                // (The UTF-8 length bounds the character count and is known without a walk.)
+                if steps + s.utf8.count > limits.maxSteps && steps + s.unicodeScalars.count > limits.maxSteps {
                     throw Failure("rendering took more than \(limits.maxSteps) steps", kind: .limitExceeded)
                 }
                 return s.unicodeScalars.map { .string(String($0)) }
