@@ -23,6 +23,8 @@ extension FuzzRegressionTests {
         "ambiguous-repetitions-2.gbnf": nil,
         "ambiguous-repetitions-3.gbnf": nil,
         "ambiguous-repetitions-4.gbnf": nil,
+        "token-terminal-before-an-empty-class.gbnf": nil,
+        "repetitions-stacked-200-deep-in-one-closure.gbnf": nil,
     ]
 
     @Test func committedGrammarsCompileOrFailClearlyAndQuickly() throws {
@@ -81,6 +83,52 @@ extension FuzzRegressionTests {
             // within 24 tokens; plain ambiguity (`x* x* x* x*`) keeps few parses and is followed.
             if name == "four repetitions" { #expect(!failed) }
         }
+    }
+
+    /// The tokens of the default model's vocabulary whose bytes are these, one after another.
+    static func tokens(_ pieces: [[UInt8]], in matcher: GrammarMatcher) throws -> [Int] {
+        try pieces.map { piece in
+            try #require((0..<matcher.trie.vocabularySize).first { Array(matcher.trie.bytes(of: $0)) == piece })
+        }
+    }
+
+    @Test func repetitionsStackedHundredsDeepAreBoundedWithinOneClosure() throws {
+        // The finding: `[0-9]++++…` (200 `+`, under the nesting limit) returns through every
+        // level after each digit; one closure did ten times a step's budget before the budget
+        // was looked at, and a mask took 1.3 s in the harness. A closure now stops at the budget.
+        let model = try Self.defaultModel.get()
+        let input = try #require(Self.inputs("fuzz-grammar").first { $0.contains("repetitions-stacked-200-deep") })
+        let matcher = try GrammarMatcher(grammar: try Grammar(gbnf: try Self.text(input)), model: model)
+        for token in try Self.tokens([[0x30], [0x1C]], in: matcher) {
+            #expect(matcher.allowedTokens().contains(token))
+            #expect(matcher.accept(token))
+        }
+        _ = Self.quickly("the mask after two characters") { matcher.allowedTokens() }
+        #expect(matcher.failure?.message.contains("too ambiguous") == true)
+        // Byte by byte, no step passes the budget by more than the unit that found it passed.
+        let automaton = GrammarAutomaton(try Grammar(gbnf: try Self.text(input)).compiled)
+        let state = automaton.step(automaton.start, [0x30, 0x1C])
+        for byte in UInt8.min...UInt8.max {
+            automaton.beginStep()
+            _ = automaton.step(state, byte)
+            #expect(automaton.workDone <= automaton.workLimit + 1, "byte \(byte): \(automaton.workDone) units")
+        }
+    }
+
+    @Test func aTokenTerminalBeforeAnEmptyClassIsNotAllowed() throws {
+        // The finding: `<unk> []` (a class of nothing after a token terminal): the mask allowed
+        // `<unk>` and `accept` refused it. Along the harness's path, the mask and `accept` agree.
+        let model = try Self.defaultModel.get()
+        let input = try #require(Self.inputs("fuzz-grammar").first { $0.contains("token-terminal-before-an-empty-class") })
+        let matcher = try GrammarMatcher(grammar: try Grammar(gbnf: try Self.text(input)), model: model)
+        for token in try Self.tokens([Array("est".utf8), Array("ign".utf8), [0x00]], in: matcher) {
+            #expect(matcher.allowedTokens().contains(token))
+            #expect(matcher.accept(token))
+        }
+        // The text ends inside `[\0…]`: `<unk>` would come next, and then nothing can.
+        #expect(!matcher.allowedTokens().contains(0))
+        #expect(!matcher.accept(0))
+        #expect(matcher.failure == nil)
     }
 
     @Test func nestingUpToTheLimitCompilesAndBeyondIsRefused() throws {

@@ -45,7 +45,8 @@ final class GrammarAutomaton {
     /// `workLimit` units of work.
     private(set) var overflowed = false
 
-    private var workDone = 0
+    /// Units of work since `beginStep`.
+    private(set) var workDone = 0
 
     /// Starts the work budget of one generation step (a mask and the token accepted).
     func beginStep() {
@@ -186,7 +187,7 @@ final class GrammarAutomaton {
     /// The stacks reached from positions (with their parent frames): rule references are
     /// expanded into their alternatives and finished alternatives return to their callers,
     /// until every stack tops a terminal (or is empty). Iterative, so deep grammars cannot
-    /// exhaust a thread's stack.
+    /// exhaust a thread's stack. Empty, with `overflowed` set, past the step's `workLimit`.
     private func closure(_ seeds: [(position: Int32, parent: Int32)]) -> [Int32] {
         var pending = seeds
         // Clearing keeps the storage of the largest closure so far, and costs its size: past a
@@ -195,6 +196,12 @@ final class GrammarAutomaton {
         var stacks: [Int32] = []
         while let (position, parent) = pending.popLast() {
             workDone += 1
+            // One closure alone can pass the step's budget (repetitions stacked hundreds deep
+            // return through every level): stop here, where the work is done.
+            if workDone > workLimit {
+                overflowed = true
+                return []
+            }
             guard seen.insert(UInt64(UInt32(bitPattern: position)) << 32 | UInt64(UInt32(bitPattern: parent))).inserted else { continue }
             switch grammar.symbols[Int(position)] {
             case .end:

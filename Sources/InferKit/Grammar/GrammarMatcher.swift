@@ -87,8 +87,11 @@ public final class GrammarMatcher: @unchecked Sendable {
         if automaton.isAccepting(state) {
             for id in trie.endOfGeneration where id < trie.vocabularySize { mask.insert(id) }
         }
-        for (symbol, _) in automaton.tokenTerminals(state) {
+        for (symbol, stack) in automaton.tokenTerminals(state) {
             guard case .token(_, let negated) = grammar.compiled.symbols[Int(symbol)], let id = tokenIDs[symbol] else { continue }
+            // What follows the terminal may match nothing (an empty class `[]`): then no token
+            // gets past it, as `accept` finds.
+            guard automaton.state(afterTokenOn: [stack], alongside: GrammarAutomaton.dead) != GrammarAutomaton.dead else { continue }
             if negated {
                 mask.insertAll(except: trie.endOfGeneration.union([id]))
             } else {

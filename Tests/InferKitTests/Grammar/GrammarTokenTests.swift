@@ -77,6 +77,22 @@ struct GrammarTokenTests {
         #expect(plain.allowedTokens().ids == [1, 2, 5])
     }
 
+    @Test func aTokenTerminalNothingCanFollowIsNotAllowed() throws {
+        // The finding (fuzz-grammar): an empty class `[]` after a token terminal matches
+        // nothing, so `accept` refused the token the mask had allowed.
+        let tokenizer = ListTokenizer(texts: ["<think>", "a", "b", nil], eos: 3)
+        for (gbnf, allowed) in [("root ::= <think> [] | \"a\"", [1]), ("root ::= !<[1]> [] | \"a\"", [1]),
+                                ("root ::= <think> ([] | \"b\") | \"a\"", [0, 1])] {
+            #expect(try Self.matcher(gbnf, tokenizer).allowedTokens().ids == allowed, "\(gbnf)")
+            // The mask and `accept` agree on every token (the end of generation aside: the text is not complete).
+            for id in 0..<3 {
+                let m = try Self.matcher(gbnf, tokenizer)
+                #expect(m.accept(id) == allowed.contains(id), "\(gbnf): token \(id)")
+                #expect(m.failure == nil)
+            }
+        }
+    }
+
     @Test func leadingSpaceOfTheFirstTokenIsNotText() throws {
         // SentencePiece text starts without the space its first token carries.
         let tokenizer = ListTokenizer(texts: [" {", "{", " ", " a", "}", nil], eos: 5)
