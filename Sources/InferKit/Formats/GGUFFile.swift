@@ -92,7 +92,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         self.alignment = alignment
 
-        struct RawTensor { let name: String; let shape: [Int]; let type: GGMLType; let offset: Int }
+        struct RawTensor { let name: String; let shape: [Int]; let rows: Int; let type: GGMLType; let offset: Int }
         var raw: [RawTensor] = []
         raw.reserveCapacity(Int(tensorCount))
         for index in 0..<Int(tensorCount) {
@@ -102,7 +102,9 @@ public final class GGUFFile: @unchecked Sendable {
                 throw invalid("tensor '\(name)' has \(nDims) dimensions (1 to 4 allowed)")
             }
             var shape: [Int] = []
-            var elements = 1
+            // The rows are counted apart: with a first dimension of 0 there are no elements,
+            // but the other dimensions still multiply.
+            var elements = 1, rows = 1
             for d in 0..<Int(nDims) {
                 let n = try reader.read(UInt64.self, "dimension \(d) of tensor '\(name)'")
                 guard n <= UInt64(Int32.max) else { throw invalid("tensor '\(name)' has absurd dimension \(n)") }
@@ -110,6 +112,11 @@ public final class GGUFFile: @unchecked Sendable {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: Int(n))
                 guard !overflow, product <= 1 << 48 else { throw invalid("tensor '\(name)' has an absurd element count") }
                 elements = product
+                if d > 0 {
+                    let (product, overflow) = rows.multipliedReportingOverflow(by: Int(n))
+                    guard !overflow, product <= 1 << 48 else { throw invalid("tensor '\(name)' has an absurd row count") }
+                    rows = product
+                }
             }
             let rawType = try reader.read(UInt32.self, "type of tensor '\(name)'")
             guard let type = GGMLType(rawValue: rawType) else {
@@ -122,7 +129,7 @@ public final class GGUFFile: @unchecked Sendable {
             guard Int(offset) % alignment == 0 else {
                 throw invalid("tensor '\(name)' data offset \(offset) is not a multiple of the alignment \(alignment)")
             }
-            raw.append(RawTensor(name: name, shape: shape, type: type, offset: Int(offset)))
+            raw.append(RawTensor(name: name, shape: shape, rows: rows, type: type, offset: Int(offset)))
         }
 
         let dataOffset = (reader.offset + alignment - 1) / alignment * alignment
@@ -133,8 +140,8 @@ public final class GGUFFile: @unchecked Sendable {
             guard let rowBytes = t.type.rowBytes(t.shape[0]) else {
                 throw invalid("tensor '\(t.name)' has rows of \(t.shape[0]) elements, not a multiple of the \(t.type.name) block size \(t.type.blockSize)")
             }
-            let rows = t.shape.dropFirst().reduce(1, *)
-            let byteCount = rowBytes * rows
+            let (byteCount, overflow) = rowBytes.multipliedReportingOverflow(by: t.rows)
+            guard !overflow else { throw invalid("tensor '\(t.name)' of shape \(t.shape) has an absurd size") }
             let start = dataOffset + t.offset
             guard file.bytes(at: start, count: byteCount) != nil else {
                 throw invalid("tensor '\(t.name)' (\(byteCount) bytes at offset \(start)) runs past the end of the file (\(file.size) bytes): the file is truncated or corrupt")

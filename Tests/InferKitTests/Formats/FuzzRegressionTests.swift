@@ -47,6 +47,15 @@ struct FuzzRegressionTests {
         #expect("\(String(describing: error))".contains("block_count"), "\(String(describing: error))")
     }
 
+    @Test func aGGUFTensorsRowsAreCountedWhenItsFirstDimensionIsZero() throws {
+        // The finding (through fuzz-llama2c-model, which loads any model file): a tensor of shape
+        // [0, 2^31-1, 2^31-1, …] has no elements, so it passed the element count's bound, and
+        // multiplying its other dimensions into a row count trapped on overflow.
+        let input = Self.directory + "/fuzz-llama2c-model/gguf-rows-overflow-after-a-zero-dimension.gguf"
+        let error = Self.quickly(input) { #expect(throws: InferError.self) { try Model(path: input) } }
+        #expect("\(String(describing: error))".contains("has an absurd row count"), "\(String(describing: error))")
+    }
+
     @Test func aHeaderClaimingMillionsOfLayersIsCorrupt() throws {
         // The finding (v2-header-claims-16m-layers.bin) claimed ~16 million layers, and the loader
         // listed 113 million matrices before it compared the weights with the file's 64 bytes.
