@@ -7,6 +7,7 @@
                                      each harness in turn, one process, on its corpus
   fuzz.py run --to-goal              each harness until its record reaches 10^6 (10^7 for fuzz-gguf
                                      and fuzz-tokenizer-json) executions: the recorded campaign
+  fuzz.py run ... --jobs N           N processes per harness at once on its corpus (one per core)
   fuzz.py recheck                    judge again the slow inputs the records hold (processor time alone)
   fuzz.py replay                     every committed regression input (Tests/Fuzz/Regressions) once
   fuzz.py coverage [--harness H ...] line coverage of each harness's own source files by its corpus
@@ -138,25 +139,45 @@ def environment(harness=None):
     return env
 
 
-def run_segment(harness, runs, seconds, log):
-    """One libFuzzer process; returns (executions, cov, ft, corpus, peak rss MB, exit status)."""
+def run_segment(harness, runs, seconds, log, jobs=1):
+    """One libFuzzer process, or `jobs` of them at once on the same corpus (each reloads what the
+    others add to it), the executions shared out; returns (executions, cov, ft, corpus, peak
+    rss MB, exit status), the executions summed, the other figures the largest."""
     findings = os.path.join(FINDINGS, harness)
     corpus = os.path.join(CORPORA, harness)
     os.makedirs(findings, exist_ok=True)
     os.makedirs(corpus, exist_ok=True)
     command = NICE + [os.path.join(BINARIES, harness)] + libfuzzer_flags(harness, findings)
-    command += [f"-runs={runs}"] if runs is not None else [f"-max_total_time={seconds}"]
     command += [corpus, os.path.join(SEEDS, harness)]
-    with open(log, "a") as out:
-        out.write("$ " + " ".join(command) + "\n")
+    processes = []
+    for job in range(jobs):
+        limit = [f"-runs={-(-runs // jobs)}"] if runs is not None else [f"-max_total_time={seconds}"]
+        job_log = log if jobs == 1 else f"{log}.job{job}"
+        out = open(job_log, "a" if jobs == 1 else "w")
+        out.write("$ " + " ".join(command[:-2] + limit + command[-2:]) + "\n")
         out.flush()
-        status = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=environment(harness)).returncode
-    with open(log, errors="replace") as f:
-        text = f.read().split("$ ")[-1]
-    executions = int(last(r"stat::number_of_executed_units:\s*(\d+)", text) or last(r"#(\d+)\s", text) or 0)
-    return dict(executions=executions, cov=int(last(r"cov: (\d+)", text) or 0), ft=int(last(r"ft: (\d+)", text) or 0),
-                corpus=int(last(r"corp: (\d+)", text) or 0),
-                rss=int(last(r"stat::peak_rss_mb:\s*(\d+)", text) or last(r"rss: (\d+)Mb", text) or 0), status=status)
+        processes.append((subprocess.Popen(command[:-2] + limit + command[-2:], stdout=out, stderr=subprocess.STDOUT,
+                                           env=environment(harness)), out, job_log))
+    results = []
+    for process, out, job_log in processes:
+        status = process.wait()
+        out.close()
+        with open(job_log, errors="replace") as f:
+            text = f.read()
+        if jobs > 1:
+            with open(log, "a") as whole:
+                whole.write(text)
+            os.remove(job_log)
+        text = text.split("$ ")[-1]
+        # An interrupted process prints no final statistics: its last status line counts.
+        results.append(dict(executions=int(last(r"stat::number_of_executed_units:\s*(\d+)", text) or last(r"#(\d+)\s", text) or 0),
+                            cov=int(last(r"cov: (\d+)", text) or 0), ft=int(last(r"ft: (\d+)", text) or 0),
+                            corpus=int(last(r"corp: (\d+)", text) or 0),
+                            rss=int(last(r"stat::peak_rss_mb:\s*(\d+)", text) or last(r"rss: (\d+)Mb", text) or 0),
+                            status=status))
+    return dict(executions=sum(r["executions"] for r in results), cov=max(r["cov"] for r in results),
+                ft=max(r["ft"] for r in results), corpus=max(r["corpus"] for r in results),
+                rss=max(r["rss"] for r in results), status=next((r["status"] for r in results if r["status"]), 0))
 
 
 def leak_pass(harness, log):
@@ -213,7 +234,7 @@ def judge(harness, path):
     return seconds >= HANG_SECONDS or status != 0, f"{seconds:.3f} s of processor time alone, status {status}"
 
 
-def run(harnesses, runs, seconds, record, to_goal=False):
+def run(harnesses, runs, seconds, record, to_goal=False, jobs=1):
     os.makedirs(RECORDS, exist_ok=True)
     failed = []
     for harness in harnesses:
@@ -230,12 +251,12 @@ def run(harnesses, runs, seconds, record, to_goal=False):
                 remaining = target - done
                 if remaining <= 0:
                     break
-                segment = run_segment(harness, min(SEGMENT, remaining), None, log)
+                segment = run_segment(harness, min(SEGMENT, remaining), None, log, jobs)
             else:
                 left = int(deadline - time.monotonic())
                 if left <= 0:
                     break
-                segment = run_segment(harness, None, left, log)
+                segment = run_segment(harness, None, left, log, jobs)
             leaks_status = leak_pass(harness, log)
             state["leak_passes"] = state.get("leak_passes", 0) + 1
             if leaks_status != 0 and segment["status"] == 0:
@@ -440,7 +461,11 @@ def main():
     parser.add_argument("--record", action="store_true", help="add the run to .build-fuzz/records (for the README table)")
     parser.add_argument("--to-goal", action="store_true",
                         help="with --record: run each harness until its record reaches its goal (10^6 or 10^7 executions)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="libFuzzer processes per harness at once, on the same corpus (one per core)")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     harnesses = args.harness or list(HARNESSES)
     if args.command == "build":
         build()
@@ -450,8 +475,8 @@ def main():
         if not os.path.isdir(SEEDS):
             seeds()
         if args.to_goal:
-            return run(harnesses, None, None, True, to_goal=True)
-        return run(harnesses, args.runs, None if args.runs else (args.seconds or 60), args.record)
+            return run(harnesses, None, None, True, to_goal=True, jobs=args.jobs)
+        return run(harnesses, args.runs, None if args.runs else (args.seconds or 60), args.record, jobs=args.jobs)
     elif args.command == "recheck":
         recheck(harnesses)
     elif args.command == "replay":
