@@ -55,11 +55,11 @@ NICE = ["nice", "-n", "19"]
 # initializers (lsan.supp) finds the initializer's frame.
 HARNESSES = {
     "fuzz-gguf": dict(max_len=65536, dict="gguf.dict", goal=10**7, malloc_context=4,
-                      sources=["Formats/GGUFFile.swift", "Formats/GGUFModelLoader.swift", "Formats/GGUFValue.swift",
+                      sources=["Formats/GGUFFile.swift", "Architectures/GGUFModelReader.swift", "Formats/GGUFValue.swift",
                                "Formats/ByteReader.swift", "Tokenizer/GGUFTokenizer.swift", "Model/Model.swift",
                                "Model/ModelWeights.swift", "Model/ModelConfig.swift"]),
     "fuzz-llama2c-model": dict(max_len=65536, dict=None, goal=10**6,
-                               sources=["Formats/Llama2CModelFile.swift", "Model/ModelConfig.swift"]),
+                               sources=["Architectures/Llama2CCheckpoint.swift", "Model/ModelConfig.swift"]),
     "fuzz-llama2c-tokenizer": dict(max_len=16384, dict=None, goal=10**6,
                                    sources=["Formats/Llama2CTokenizerFile.swift", "Tokenizer/SentencePieceTokenizer.swift"]),
     "fuzz-tokenizer-json": dict(max_len=65536, dict="tokenizer-json.dict", goal=10**7, malloc_context=4,
@@ -386,7 +386,10 @@ def harness_sources(harness):
     for source in HARNESSES[harness]["sources"]:
         path = os.path.normpath(os.path.join(root, source))
         files += sorted(glob.glob(os.path.join(path, "*.swift"))) if source.endswith("/") else [path]
-    return [f for f in files if os.path.exists(f)]
+    missing = [f for f in files if not os.path.exists(f)]
+    if missing:
+        sys.exit(f"{harness}: its sources are not where fuzz.py says (moved?): " + ", ".join(missing))
+    return files
 
 
 def coverage(harnesses):
