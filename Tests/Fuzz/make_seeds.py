@@ -384,6 +384,9 @@ def jinja_seeds(out, shared):
         "raise": "{% if messages[0].role != 'user' %}{{ raise_exception('first message must be the user') }}{% endif %}",
         "whitespace": "{%- for m in messages -%}\n  {{- m.content -}}\n{%+ endfor %}{# comment #}{% raw %}{{ x }}{% endraw %}",
         "dicts": "{% set d = {'a': 1, 'b': [1, 2, {'c': none}]} %}{{ d.items() | list }}{{ d.get('z', 5) }}{{ d | dictsort }}",
+        "numbers": "{{ '3' | int }}{{ ' 0x1F ' | int(base=16) }}{{ 'x' | int(7) }}{{ '1_000.5e2' | float }}{{ '-inf' | float }}"
+                   "{{ 2.675 | round(2) }}{{ -1234 | round(-2) }}{{ 3.7 | round(method='floor') }}{{ -5 | abs }}"
+                   "{{ [1.5, 2] | sum }}{{ (10 // 3) ** 2 % 7 }}",
     }
     for name, source in snippets.items():
         write(out, name + ".jinja", source.encode())
